@@ -1,0 +1,242 @@
+"""Read a resource's CSV into a frame of raw strings, with every structural problem located.
+
+Valid files take the fast path: Arrow's multithreaded CSV reader, every column as text, so
+that type errors are found by the schema checks, not by a parser that stops at the first one.
+Only a file the fast reader rejects (bad bytes, ragged rows, a stray quote) is read again line by
+line with Python's ``csv`` module, which can say where each problem is.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pacsv
+
+from aesdata.package import Resource
+from aesdata.report import Problem
+
+BOM = b"\xef\xbb\xbf"
+LINE = "__line__"
+
+
+@dataclass
+class Table:
+    """A resource read as text: one Utf8 column per header cell, plus its physical CSV line."""
+
+    resource: Resource
+    frame: pl.DataFrame
+    header: list[str]
+
+    def column_number(self, name: str) -> int | None:
+        """1-based position of ``name`` in the file's header, as an editor shows it."""
+        return self.header.index(name) + 1 if name in self.header else None
+
+
+def read_table(res: Resource) -> tuple[Table | None, list[Problem]]:
+    """Read ``res``; return the table (None when nothing can be read) and its problems."""
+    raw = res.path.read_bytes()
+    problems = _byte_problems(res.relpath, raw)
+    if raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    if not raw.strip():
+        problems.append(
+            Problem(
+                res.relpath,
+                1,
+                None,
+                "empty-file",
+                f"the file is empty: it needs at least a header row ({','.join(res.field_names)})",
+            )
+        )
+        return None, problems
+    try:
+        table = _fast(res, raw)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        table, slow_problems = _slow(res, raw)
+        problems += slow_problems
+    problems += header_problems(res, table.header)
+    return table, problems
+
+
+def _byte_problems(file: str, raw: bytes) -> list[Problem]:
+    """Whole-file hygiene: a BOM, CRLF line endings."""
+    problems = []
+    if raw.startswith(BOM):
+        problems.append(
+            Problem(
+                file,
+                1,
+                1,
+                "bom",
+                "the file starts with a byte-order mark: save it as UTF-8 without BOM",
+            )
+        )
+    crlf = raw.find(b"\r\n")
+    if crlf >= 0:
+        line = raw.count(b"\n", 0, crlf) + 1
+        problems.append(
+            Problem(
+                file,
+                line,
+                None,
+                "line-ending",
+                "the file uses CRLF (Windows) line endings: save it with LF line endings",
+            )
+        )
+    return problems
+
+
+def _fast(res: Resource, raw: bytes) -> Table:
+    """Arrow's reader: raises on anything malformed, which sends the file to :func:`_slow`."""
+    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]), [])
+    names = _unique_names(header)
+    arrow = pacsv.read_csv(
+        io.BytesIO(raw),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=True,
+            null_values=[""],
+            quoted_strings_can_be_null=True,
+        ),
+    )
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    return Table(res, frame.with_columns(_lines(arrow)), header)
+
+
+def _lines(arrow: pa.Table) -> pl.Series:
+    """Physical line of each record: the row index plus 2, shifted by newlines inside cells."""
+    n = arrow.num_rows
+    extra = None
+    for col in arrow.columns:
+        counts = pc.count_substring(col, "\n")
+        if pc.max(counts).as_py():
+            counts = pc.fill_null(counts, 0)
+            extra = counts if extra is None else pc.add(extra, counts)
+    line = pl.int_range(2, n + 2, dtype=pl.Int64, eager=True)
+    if extra is not None:
+        before = pl.Series(extra.to_numpy(zero_copy_only=False)).cum_sum().shift(1, fill_value=0)
+        line = line + before
+    return line.alias(LINE)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Column names Arrow and polars accept: blank and duplicate headers get stand-in names."""
+    out: list[str] = []
+    for i, name in enumerate(header):
+        out.append(name if name and name not in out and name != LINE else f"__column_{i + 1}__")
+    return out
+
+
+def _slow(res: Resource, raw: bytes) -> tuple[Table, list[Problem]]:
+    """Line-by-line reading that locates bad bytes, ragged rows and unbalanced quotes."""
+    file = res.relpath
+    problems = _encoding_problems(file, raw)
+    text = raw.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    header: list[str] = []
+    start = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(
+                Problem(
+                    file,
+                    start,
+                    None,
+                    "quote",
+                    f"malformed quoting ({exc}): a "
+                    'field that contains a quote must be quoted, with "" inside',
+                )
+            )
+            break
+        if not header:
+            header = row
+        elif not row:
+            problems.append(Problem(file, start, None, "blank-row", "blank line: delete it"))
+        elif len(row) != len(header):
+            problems.append(
+                Problem(
+                    file,
+                    start,
+                    len(row),
+                    "row-shape",
+                    f"the row has {len(row)} "
+                    f"cell(s) but the header has {len(header)}: check for a missing "
+                    "or extra comma, or a comma inside an unquoted cell",
+                )
+            )
+        else:
+            rows.append(row)
+            lines.append(start)
+        start = reader.line_num + 1
+    names = _unique_names(header)
+    columns = {n: [r[i] or None for r in rows] for i, n in enumerate(names)}
+    frame = pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
+    frame = frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+    return Table(res, frame, header), problems
+
+
+def _encoding_problems(file: str, raw: bytes) -> list[Problem]:
+    """One problem per line that holds bytes which are not UTF-8."""
+    problems = []
+    for n, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad = line[exc.start : exc.start + 1].hex()
+            problems.append(
+                Problem(
+                    file,
+                    n,
+                    None,
+                    "encoding",
+                    f"byte 0x{bad} at position "
+                    f"{exc.start + 1} is not UTF-8: save the file as UTF-8",
+                )
+            )
+    return problems
+
+
+def header_problems(res: Resource, header: list[str]) -> list[Problem]:
+    """The header must name the schema's fields, in order, once each."""
+    file, expected = res.relpath, res.field_names
+    problems = []
+    for i, name in enumerate(header, start=1):
+        if not name.strip():
+            problems.append(Problem(file, 1, i, "header", f"column {i} has no name"))
+        elif header.index(name) != i - 1:
+            problems.append(Problem(file, 1, i, "header", f"column {name!r} appears twice"))
+        elif name not in expected:
+            problems.append(
+                Problem(
+                    file,
+                    1,
+                    i,
+                    "header",
+                    f"unknown column {name!r}: the schema has {', '.join(expected)}",
+                )
+            )
+    for name in expected:
+        if name not in header:
+            problems.append(Problem(file, 1, None, "header", f"missing column {name!r}"))
+    known = [h for h in header if h in expected]
+    if not problems and known != expected:
+        problems.append(
+            Problem(
+                file, 1, None, "header", f"columns are out of order: expected {','.join(expected)}"
+            )
+        )
+    return problems

@@ -1,0 +1,378 @@
+"""The named rules a Table Schema cannot state: cross-column, cross-table and text hygiene.
+
+Which columns a rule applies to is read from the schemas (``foreignKeys``, and the project's
+extension properties ``precisionField``, ``entityType``, ``presentWhen``, ``intervals``,
+``exactlyOne``, ``notEqual`` and ``referencedBy``), so a new table gets its rules by being
+described, not by new code. Every rule becomes a named Pandera check on one column, so that its
+failures are located by file, line and column like any other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+from aesdata import dates
+from aesdata.schema import CheckBook
+
+Frames = dict[str, pl.DataFrame]
+Checks = dict[str, list[pa.Check]]
+
+RULES: dict[str, str] = {
+    "package-json": "datapackage.json is missing, not UTF-8, or not valid JSON.",
+    "package-descriptor": "A resource or its schema is not described properly.",
+    "package-path": "A resource or schema path leaves the package (.., absolute, URL, symlink).",
+    "package-resource": "A resource's file does not exist.",
+    "unlisted-file": "A CSV in data/ that datapackage.json does not list.",
+    "empty-file": "The CSV file is empty.",
+    "encoding": "The CSV file holds bytes that are not UTF-8.",
+    "bom": "The CSV file starts with a byte-order mark.",
+    "line-ending": "The CSV file uses CRLF line endings instead of LF.",
+    "quote": "Malformed quoting, such as an unbalanced quote.",
+    "blank-row": "A blank line inside the CSV.",
+    "row-shape": "A row has more or fewer cells than the header.",
+    "header": "The header does not name the schema's fields in order, once each.",
+    "required": "A required cell is empty.",
+    "type": "A cell is not a valid value of its field's type.",
+    "pattern": "A cell does not match its field's pattern (IDs must be lowercase slugs).",
+    "enum": "A cell is not one of its field's allowed values.",
+    "range": "A number is out of its field's range.",
+    "length": "A text is longer or shorter than its field allows.",
+    "unique": "A value that must be unique appears more than once.",
+    "primary-key": "Two rows have the same primary key.",
+    "foreign-key": "A reference to another row that does not exist.",
+    "url-scheme": "A URL is not a full http:// or https:// address.",
+    "date-precision": "A partial date and its precision disagree.",
+    "future-date": "A date lies after today.",
+    "date-order": "An interval ends before it starts.",
+    "interval-overlap": "Two intervals of the same relation between the same pair overlap.",
+    "exactly-one": "A claim must name exactly one of event_id, relation_id, entity_id.",
+    "not-equal": "A relation links an entity to itself.",
+    "entity-type": "A reference points at an entity of the wrong type (place_id at a place ...).",
+    "present-when": "A field filled where it must be empty, or empty where it is required.",
+    "coordinates": "Latitude and longitude must be given together.",
+    "unreferenced": "A row that needs a referencing row has none (an event with no actor ...).",
+    "unicode-nfc": "Text is not in Unicode normalisation form NFC.",
+    "whitespace": "Text has leading or trailing whitespace.",
+    "control-char": "Text holds a control character (tab, newline, NUL ...).",
+    "formula": "A cell a spreadsheet would execute as a formula (=, +, -, @).",
+}
+
+CONTROL = r"[\x00-\x1f\x7f]"
+NUMERIC = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def extra_checks(
+    name: str,
+    schema: dict[str, Any],
+    frames: Frames,
+    schemas: dict[str, dict],
+    book: CheckBook,
+    today: dt.date,
+) -> Checks:
+    """Every rule beyond the Table Schema's own constraints, as checks per field of table ``name``."""
+    checks: Checks = {}
+    builders: list[Callable[[], None]] = [
+        lambda: _hygiene(schema, book, checks),
+        lambda: _foreign_keys(name, schema, frames, book, checks),
+        lambda: _dates(schema, book, checks, today),
+        lambda: _intervals(schema, frames.get(name), book, checks),
+        lambda: _row_rules(schema, book, checks),
+        lambda: _entity_types(schema, frames, book, checks),
+        lambda: _referenced_by(schema, frames, book, checks),
+    ]
+    for build in builders:
+        build()
+    return checks
+
+
+def _add(checks: Checks, field: str, check: pa.Check) -> None:
+    checks.setdefault(field, []).append(check)
+
+
+def _hygiene(schema: dict[str, Any], book: CheckBook, checks: Checks) -> None:
+    for f in schema["fields"]:
+        if f.get("type", "string") != "string":
+            continue
+        name = f["name"]
+        _add(
+            checks,
+            name,
+            book.check(
+                "unicode-nfc",
+                name,
+                lambda c: c == c.str.normalize("NFC"),
+                lambda v, _: (
+                    f"{v!r} is not in Unicode NFC form: retype the "
+                    "accented letters or normalise the text"
+                ),
+            ),
+        )
+        _add(
+            checks,
+            name,
+            book.check(
+                "whitespace",
+                name,
+                lambda c: c == c.str.strip_chars(),
+                lambda v, _: f"{v!r} has leading or trailing spaces",
+            ),
+        )
+        _add(
+            checks,
+            name,
+            book.check(
+                "control-char",
+                name,
+                lambda c: ~c.str.contains(CONTROL),
+                lambda v, _: (
+                    f"{v!r} holds a control character (tab, line "
+                    "break ...): keep each cell on one line"
+                ),
+            ),
+        )
+        _add(
+            checks,
+            name,
+            book.check(
+                "formula",
+                name,
+                lambda c: ~c.str.contains(r"^[=+\-@]") | c.str.contains(NUMERIC),
+                lambda v, _: (
+                    f"{v!r} starts with {str(v)[0]!r}: a spreadsheet would run it as a "
+                    "formula; reword it"
+                ),
+            ),
+        )
+
+
+def _foreign_keys(
+    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks
+) -> None:
+    for fk in schema.get("foreignKeys", []):
+        field, target = (
+            fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"],
+            fk["reference"],
+        )
+        parent_name = target.get("resource") or name
+        parent_field = (
+            target["fields"][0] if isinstance(target["fields"], list) else target["fields"]
+        )
+        parent = frames.get(parent_name)
+        if parent is None or parent_field not in parent.columns:
+            continue
+        keys = parent.get_column(parent_field).drop_nulls().unique()
+        where = f"data/{parent_name}.csv" if parent_name else "this table"
+        _add(
+            checks,
+            field,
+            book.check(
+                "foreign-key",
+                field,
+                lambda c, keys=keys: c.is_in(keys.implode()),
+                lambda v, _, field=field, pf=parent_field, where=where: (
+                    f"{field} {v!r} matches no {pf} in {where}: add it there first, or fix the spelling"
+                ),
+            ),
+        )
+
+
+def _dates(schema: dict[str, Any], book: CheckBook, checks: Checks, today: dt.date) -> None:
+    for f in schema["fields"]:
+        name = f["name"]
+        if "precisionField" in f:
+            prec = f["precisionField"]
+            _add(
+                checks,
+                name,
+                book.check(
+                    "date-precision",
+                    name,
+                    lambda c, prec=prec: (
+                        (c.is_null() & pl.col(prec).is_null())
+                        | (
+                            (dates.precision_of(c) == pl.col(prec))
+                            & dates.earliest(c).is_not_null()
+                        )
+                    ),
+                    lambda v, row, name=name, prec=prec: (
+                        f"{name} {v!r} and {prec} {row.get(prec)!r} disagree: "
+                        "write YYYY for year, YYYY-MM for month, YYYY-MM-DD for day, both or neither"
+                    ),
+                ),
+            )
+            _add(checks, name, _future(book, name, dates.earliest, today))
+        elif f.get("type") == "date":
+            _add(checks, name, _future(book, name, lambda c: c.str.to_date(strict=False), today))
+
+
+def _future(
+    book: CheckBook, name: str, first_day: Callable[[pl.Expr], pl.Expr], today: dt.date
+) -> pa.Check:
+    return book.check(
+        "future-date",
+        name,
+        lambda c: first_day(c) <= pl.lit(today),
+        lambda v, _: f"{name} {v!r} lies after today ({today.isoformat()})",
+    )
+
+
+def _intervals(
+    schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBook, checks: Checks
+) -> None:
+    for iv in schema.get("intervals", []):
+        start, end = iv["start"], iv["end"]
+        _add(
+            checks,
+            end,
+            book.check(
+                "date-order",
+                end,
+                lambda c, start=start: dates.latest(c) >= dates.earliest(pl.col(start)),
+                lambda v, row, start=start, end=end: (
+                    f"{end} {v!r} is before {start} {row.get(start)!r}"
+                ),
+            ),
+        )
+        within = iv.get("noOverlapWithin")
+        if within and frame is not None and set(within) <= set(frame.columns):
+            bad = _overlapping_rows(frame, start, end, within)
+            _add(
+                checks,
+                start,
+                book.check(
+                    "interval-overlap",
+                    start,
+                    lambda c, bad=bad: ~pl.int_range(pl.len()).is_in(bad.implode()),
+                    lambda v, row, within=within: (
+                        f"this interval overlaps another row with the same {', '.join(within)} "
+                        f"({', '.join(str(row.get(w)) for w in within)}): merge them or fix the dates"
+                    ),
+                ),
+            )
+
+
+def _overlapping_rows(frame: pl.DataFrame, start: str, end: str, within: list[str]) -> pl.Series:
+    """Row numbers whose interval starts before the previous one (same group) has ended."""
+    far = dt.date(9999, 12, 31)
+    spans = frame.select(
+        pl.int_range(pl.len()).alias("row"),
+        *within,
+        dates.earliest(pl.col(start)).fill_null(dt.date(1, 1, 1)).alias("lo"),
+        dates.latest(pl.col(end)).fill_null(far).alias("hi"),
+    ).sort([*within, "lo"])
+    spans = spans.with_columns(pl.col("hi").cum_max().shift(1).over(within).alias("prev_hi"))
+    return spans.filter(pl.col("lo") <= pl.col("prev_hi")).get_column("row")
+
+
+def _row_rules(schema: dict[str, Any], book: CheckBook, checks: Checks) -> None:
+    for group in schema.get("exactlyOne", []):
+        _add(
+            checks,
+            group[0],
+            book.check(
+                "exactly-one",
+                group[0],
+                lambda _c, group=group: (
+                    pl.sum_horizontal(pl.col(g).is_not_null() for g in group) == 1
+                ),
+                lambda _v, row, group=group: (
+                    f"fill exactly one of {', '.join(group)} (found "
+                    f"{sum(row.get(g) is not None for g in group)})"
+                ),
+            ),
+        )
+    for a, b in schema.get("notEqual", []):
+        _add(
+            checks,
+            b,
+            book.check(
+                "not-equal",
+                b,
+                lambda c, a=a: c != pl.col(a),
+                lambda v, _, a=a, b=b: f"{b} {v!r} is the same as {a}",
+            ),
+        )
+    for f in schema["fields"]:
+        for other, values in f.get("presentWhen", {}).items():
+            name = f["name"]
+            _add(
+                checks,
+                name,
+                book.check(
+                    "present-when",
+                    name,
+                    lambda c, other=other, values=values: (
+                        c.is_not_null() == pl.col(other).is_in(values)
+                    ),
+                    lambda v, row, name=name, other=other, values=values: (
+                        f"{name} must be filled when {other} is {' or '.join(values)}, and empty otherwise "
+                        f"({other} is {row.get(other)!r})"
+                    ),
+                ),
+            )
+    names = {f["name"] for f in schema["fields"]}
+    if {"latitude", "longitude"} <= names:
+        _add(
+            checks,
+            "latitude",
+            book.check(
+                "coordinates",
+                "latitude",
+                lambda c: c.is_null() == pl.col("longitude").is_null(),
+                lambda _v, _r: "give latitude and longitude together, or neither",
+            ),
+        )
+
+
+def _entity_types(schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks) -> None:
+    entities = frames.get("entities")
+    if entities is None or not {"entity_id", "entity_type"} <= set(entities.columns):
+        return
+    for f in schema["fields"]:
+        if "entityType" not in f:
+            continue
+        name, allowed = f["name"], f["entityType"]
+        good = entities.filter(pl.col("entity_type").is_in(allowed)).get_column("entity_id")
+        known = entities.get_column("entity_id")
+        _add(
+            checks,
+            name,
+            book.check(
+                "entity-type",
+                name,
+                lambda c, good=good, known=known: (
+                    c.is_in(good.implode()) | ~c.is_in(known.implode())
+                ),
+                lambda v, _, name=name, allowed=allowed: (
+                    f"{name} {v!r} is an entity of the wrong type: it must be a {' or '.join(allowed)}"
+                ),
+            ),
+        )
+
+
+def _referenced_by(schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks) -> None:
+    for ref in schema.get("referencedBy", []):
+        child = frames.get(ref["resource"])
+        key, field = ref["key"], ref["field"]
+        if child is None or field not in child.columns:
+            continue
+        for col, value in ref.get("where", {}).items():
+            if col in child.columns:
+                child = child.filter(pl.col(col) == value)
+        used = child.get_column(field).drop_nulls().unique()
+        need = ref["description"]
+        _add(
+            checks,
+            key,
+            book.check(
+                "unreferenced",
+                key,
+                lambda c, used=used: c.is_in(used.implode()),
+                lambda v, _, need=need: f"{v!r} has no {need}",
+            ),
+        )

@@ -1,0 +1,180 @@
+"""Table Schema → Pandera checks, Arrow types and pandas dtypes: the one translator.
+
+The Table Schemas in ``schemas/`` are the single source of truth. Pandera's own
+``from_frictionless_schema`` drops dates, formats and foreign keys and makes every field
+required, so this module translates each field itself. Validation runs on the raw text of the
+CSV (every column a string) so that a type error is a located problem like any other; the typed
+forms used by releases come from the same field descriptors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandera.polars as pa
+import polars as pl
+
+Message = Callable[[Any, dict[str, Any]], str]
+TRUE_VALUES = ["true", "True", "TRUE", "1"]
+FALSE_VALUES = ["false", "False", "FALSE", "0"]
+INTEGER = r"^[+-]?[0-9]+$"
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+URL = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$"
+SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """What a failed check means: its rule id, the field it is about, and how to say it."""
+
+    rule: str
+    field: str | None
+    message: Message
+
+
+@dataclass
+class CheckBook:
+    """Pandera checks with unique names, and what each name means when it fails."""
+
+    info: dict[str, CheckInfo] = field(default_factory=dict)
+
+    def check(
+        self, rule: str, fieldname: str | None, test: Callable[[pl.Expr], pl.Expr], message: Message
+    ) -> pa.Check:
+        """A column check (``fieldname`` given) or a row-wise frame check; nulls pass."""
+        name = f"{rule}#{len(self.info)}"
+        self.info[name] = CheckInfo(rule, fieldname, message)
+
+        def run(data: pa.PolarsData) -> pl.LazyFrame:
+            expr = test(pl.col(data.key)) if fieldname is not None else test(pl.all())
+            return data.lazyframe.select(expr.fill_null(True).alias("ok"))
+
+        return pa.Check(run, name=name)
+
+
+def is_date_field(f: dict[str, Any]) -> bool:
+    return "precisionField" in f
+
+
+def pandera_schema(
+    schema: dict[str, Any], book: CheckBook, extra: dict[str, list[pa.Check]]
+) -> pa.DataFrameSchema:
+    """The Pandera schema of one table's raw text: its Table Schema plus ``extra`` rule checks."""
+    pk = list(schema.get("primaryKey", []))
+    columns = {f["name"]: _column(f, pk, book, extra.get(f["name"], [])) for f in schema["fields"]}
+    return pa.DataFrameSchema(
+        columns,
+        unique=pk if len(pk) > 1 else None,
+        strict=False,
+        coerce=False,
+    )
+
+
+def _column(f: dict[str, Any], pk: list[str], book: CheckBook, extra: list[pa.Check]) -> pa.Column:
+    name, cons = f["name"], f.get("constraints", {})
+    derived = (_type_check(f, book), *_constraint_checks(f, book))
+    checks = [c for c in derived if c is not None] + extra
+    return pa.Column(
+        pl.Utf8,
+        checks=checks,
+        nullable=not cons.get("required", False) and name not in pk,
+        unique=bool(cons.get("unique")) or pk == [name],
+        required=False,
+    )
+
+
+def _type_check(f: dict[str, Any], book: CheckBook) -> pa.Check | None:
+    name, ftype = f["name"], f.get("type", "string")
+    tests: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+        "integer": lambda c: c.str.contains(INTEGER),
+        "number": lambda c: c.str.contains(NUMBER),
+        "boolean": lambda c: c.is_in(
+            f.get("trueValues", TRUE_VALUES) + f.get("falseValues", FALSE_VALUES)
+        ),
+        "date": lambda c: (
+            c.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+            & c.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        ),
+        "year": lambda c: c.str.contains(r"^\d{4}$"),
+    }
+    if ftype == "string" and f.get("format") == "uri":
+        return book.check(
+            "url-scheme",
+            name,
+            lambda c: c.str.contains(URL),
+            lambda v, _: (
+                f"{v!r} is not an http(s) URL: give the full address, "
+                "starting with https:// or http://"
+            ),
+        )
+    if ftype not in tests:
+        return None
+    hint = {"date": " (YYYY-MM-DD, a real calendar day)"}.get(ftype, "")
+    return book.check(
+        "type", name, tests[ftype], lambda v, _: f"{name} {v!r} is not a valid {ftype}{hint}"
+    )
+
+
+def _constraint_checks(f: dict[str, Any], book: CheckBook) -> list[pa.Check]:
+    name, cons = f["name"], f.get("constraints", {})
+    checks = []
+    if "pattern" in cons:
+        checks.append(_pattern_check(name, cons["pattern"], book))
+    if "enum" in cons:
+        allowed = [str(v) for v in cons["enum"]]
+        checks.append(
+            book.check(
+                "enum",
+                name,
+                lambda c: c.is_in(allowed),
+                lambda v, _: f"{name} {v!r} is not allowed: use one of {', '.join(allowed)}",
+            )
+        )
+    if "minimum" in cons or "maximum" in cons:
+        checks.append(_range_check(name, cons.get("minimum"), cons.get("maximum"), book))
+    if "minLength" in cons or "maxLength" in cons:
+        checks.append(_length_check(name, cons.get("minLength", 0), cons.get("maxLength"), book))
+    return checks
+
+
+def _pattern_check(name: str, pattern: str, book: CheckBook) -> pa.Check:
+    anchored = f"^(?:{pattern})$"
+    hint = SLUG_HINT if pattern.startswith("^[a-z0-9]+") else f"expected {pattern}"
+    return book.check(
+        "pattern",
+        name,
+        lambda c: c.str.contains(anchored),
+        lambda v, _: f"{name} {v!r} has the wrong form: {hint}",
+    )
+
+
+def _range_check(name: str, lo: float | None, hi: float | None, book: CheckBook) -> pa.Check:
+    return book.check(
+        "range",
+        name,
+        lambda c: _between(c.cast(pl.Float64, strict=False), lo, hi),
+        lambda v, _: f"{name} {v} is out of range [{lo}, {hi}]",
+    )
+
+
+def _length_check(name: str, lo: int, hi: int | None, book: CheckBook) -> pa.Check:
+    return book.check(
+        "length",
+        name,
+        lambda c: _between(c.str.len_chars(), lo, hi),
+        lambda v, _: (
+            f"{name} has {len(str(v))} characters; allowed: {lo} to "
+            f"{hi if hi is not None else 'any'}"
+        ),
+    )
+
+
+def _between(value: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
+    ok = pl.lit(True)
+    if lo is not None:
+        ok = ok & (value >= lo)
+    if hi is not None:
+        ok = ok & (value <= hi)
+    return ok

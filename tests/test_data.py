@@ -1,0 +1,129 @@
+"""The shipped data, checked independently of the validator (plain ``csv``), and by both validators."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import frictionless
+import pytest
+
+from aesdata.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+RESOURCES = {r["name"]: r for r in DESCRIPTOR["resources"]}
+LENGTH = {"year": 4, "month": 7, "day": 10}
+
+
+def schema(name: str) -> dict:
+    return json.loads((ROOT / RESOURCES[name]["schema"]).read_text(encoding="utf-8"))
+
+
+def rows(name: str) -> list[dict[str, str]]:
+    with (ROOT / RESOURCES[name]["path"]).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_descriptor_lists_every_csv_and_nothing_else() -> None:
+    listed = sorted(r["path"] for r in DESCRIPTOR["resources"])
+    on_disk = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "data").glob("*.csv"))
+    assert listed == on_disk
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_every_field_has_a_title_and_description(name: str) -> None:
+    missing = [
+        f["name"] for f in schema(name)["fields"] if not f.get("title") or not f.get("description")
+    ]
+    assert missing == []
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_enum_definitions_match_the_enum(name: str) -> None:
+    for f in schema(name)["fields"]:
+        if "enumDefinitions" in f:
+            assert list(f["enumDefinitions"]) == f["constraints"]["enum"], f["name"]
+
+
+def test_event_type_enum_is_the_vocabulary_table() -> None:
+    enum = next(f for f in schema("events")["fields"] if f["name"] == "event_type")["constraints"][
+        "enum"
+    ]
+    assert enum == [r["event_type"] for r in rows("event_types")]
+
+
+@pytest.mark.parametrize("name", sorted(RESOURCES))
+def test_every_foreign_key_resolves(name: str) -> None:
+    for fk in schema(name).get("foreignKeys", []):
+        parent = fk["reference"]["resource"] or name
+        keys = {r[fk["reference"]["fields"][0]] for r in rows(parent)}
+        dangling = {r[fk["fields"][0]] for r in rows(name)} - keys - {""}
+        assert dangling == set(), fk
+
+
+def _supported(column: str) -> set[str]:
+    return {c[column] for c in rows("claims") if c["stance"] == "supports" and c[column]}
+
+
+def test_every_event_and_relation_has_a_supporting_claim() -> None:
+    assert {e["event_id"] for e in rows("events")} - _supported("event_id") == set()
+    assert {r["relation_id"] for r in rows("relations")} - _supported("relation_id") == set()
+
+
+def test_every_event_has_an_actor() -> None:
+    actors = {a["event_id"] for a in rows("event_actors")}
+    assert {e["event_id"] for e in rows("events")} - actors == set()
+
+
+def _partial_dates() -> list[tuple[str, str, str, str]]:
+    found = []
+    for name in RESOURCES:
+        for f in schema(name)["fields"]:
+            if "precisionField" in f:
+                found += [
+                    (name, f["name"], r[f["name"]], r[f["precisionField"]]) for r in rows(name)
+                ]
+    return found
+
+
+def test_dates_agree_with_their_precision() -> None:
+    bad = [d for d in _partial_dates() if d[2] and LENGTH.get(d[3]) != len(d[2])]
+    bad += [d for d in _partial_dates() if bool(d[2]) != bool(d[3])]
+    assert bad == []
+
+
+def test_no_date_lies_in_the_future() -> None:
+    today = dt.date.today().isoformat()
+    future = [d for d in _partial_dates() if d[2] and d[2] > today[: len(d[2])]]
+    future += [
+        (c["citation_id"], c["accessed_date"])
+        for c in rows("citations")
+        if c["accessed_date"] > today
+    ]
+    assert future == []
+
+
+def test_ids_are_slugs() -> None:
+    slug = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    for name, key in [
+        ("entities", "entity_id"),
+        ("events", "event_id"),
+        ("citations", "citation_id"),
+        ("relations", "relation_id"),
+        ("claims", "claim_id"),
+    ]:
+        assert [r[key] for r in rows(name) if not slug.match(r[key])] == []
+
+
+def test_shipped_package_passes_aesdata_validate() -> None:
+    report = validate(ROOT)
+    assert report.valid, report.render()
+
+
+def test_shipped_package_passes_the_official_validator() -> None:
+    report = frictionless.validate(str(ROOT / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])

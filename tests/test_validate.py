@@ -1,0 +1,116 @@
+"""One small broken package per rule: the exact rule id, file, line and column are reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aesdata.validate import validate
+
+EVENT = "2023-09-16-liptako-gourma-charter-signed"
+
+
+def edit(pkg: Path, table: str, old: str, new: str) -> None:
+    path = pkg / "data" / f"{table}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"fixture has no {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def append(pkg: Path, table: str, row: str) -> None:
+    with (pkg / "data" / f"{table}.csv").open("a", encoding="utf-8") as fh:
+        fh.write(row + "\n")
+
+
+def test_mini_fixture_is_valid(mini: Path) -> None:
+    report = validate(mini)
+    assert report.valid, report.render()
+
+
+CASES = [
+    # (id, table, mutation, expected (file, line, column, rule))
+    ("foreign-key", "events", (",bamako,mali,", ",niamy,mali,"), ("events", 2, 7, "foreign-key")),
+    ("enum", "events", ("occurred", "happened"), ("events", 2, 9, "enum")),
+    ("required", "events", ("Liptako-Gourma Charter signed,", ","), ("events", 2, 3, "required")),
+    (
+        "date-precision",
+        "events",
+        ("2023-09-16,day", "2023-09,day"),
+        ("events", 2, 10, "date-precision"),
+    ),
+    (
+        "future-date",
+        "events",
+        ("2023-09-16,day", "2099-01-01,day"),
+        ("events", 2, 10, "future-date"),
+    ),
+    ("pattern-slug", "event_actors", (",niger,", ",Niger,"), ("event_actors", 4, 2, "pattern")),
+    ("iso3-pattern", "entities", ("MLI", "ML"), ("entities", 5, 7, "pattern")),
+    ("present-when", "entities", ("AES,AES,,", "AES,AES,BFA,"), ("entities", 2, 7, "present-when")),
+    ("type-date", "citations", ("2026-11-28", "2026-02-30"), ("citations", 2, 10, "type")),
+    (
+        "url-scheme",
+        "citations",
+        ("Unknown,,,,,en", "Unknown,,,,ftp://example.org/x,en"),
+        ("citations", 2, 7, "url-scheme"),
+    ),
+    (
+        "whitespace",
+        "entities",
+        ("Capital of Mali.", "Capital of Mali. "),
+        ("entities", 3, 16, "whitespace"),
+    ),
+    ("formula", "claims", ("paragraph 2,\n", "=HYPERLINK(1),\n"), ("claims", 2, 8, "formula")),
+    (
+        "control-char",
+        "entities",
+        ("Capital of Mali.", "Capital\tof Mali."),
+        ("entities", 3, 16, "control-char"),
+    ),
+    ("unicode-nfc", "entities", ("États", "E\u0301tats"), ("entities", 2, 4, "unicode-nfc")),
+    (
+        "exactly-one",
+        "claims",
+        (",,mali-founding-member-of-aes,,", ",,,,"),
+        ("claims", 3, 3, "exactly-one"),
+    ),
+    (
+        "date-order",
+        "relations",
+        ("2023-09-16,day,,", "2023-09-16,day,2022,year"),
+        ("relations", 2, 7, "date-order"),
+    ),
+    (
+        "not-equal",
+        "relations",
+        ("founding_member_of,aes", "founding_member_of,mali"),
+        ("relations", 2, 4, "not-equal"),
+    ),
+    ("entity-type", "events", (",bamako,mali,", ",mali,mali,"), ("events", 2, 7, "entity-type")),
+    (
+        "primary-key",
+        "entities",
+        ("niger,state,Niger,Niger,,,NER", "mali,state,Niger,Niger,,,NER"),
+        ("entities", 6, 1, "primary-key"),
+    ),
+    (
+        "interval-overlap",
+        "relations",
+        (
+            "2023-09-16,day,,,\n",
+            "2023-09-16,day,,,\nmali-aes-again,mali,founding_member_of,aes,2024,year,,,\n",
+        ),
+        ("relations", 3, 5, "interval-overlap"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "mutation", "where"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
+)
+def test_each_rule_is_located(mini: Path, table: str, mutation: tuple[str, str], where) -> None:
+    edit(mini, table, *mutation)
+    file, line, column, rule = where
+    places = [(p.file, p.line, p.column, p.rule) for p in validate(mini).problems]
+    assert (f"data/{file}.csv", line, column, rule) in places
