@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
 RESOURCES = {r["name"]: r for r in DESCRIPTOR["resources"]}
 LENGTH = {"year": 4, "month": 7, "day": 10}
+SEED = ROOT.parent / "shared" / "seed" / "000_06b0c4ec76c08076.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8") if SEED.exists() else ""
 
 
 def schema(name: str) -> dict:
@@ -127,3 +129,51 @@ def test_shipped_package_passes_aesdata_validate() -> None:
 def test_shipped_package_passes_the_official_validator() -> None:
     report = frictionless.validate(str(ROOT / "datapackage.json"))
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+SEED_CITATIONS = {
+    "seed-article",
+    "seed-ref-wikipedia-alliance-of-sahel-states",
+    "seed-ref-sahellibertynews-2025-06-03",
+}
+# The founding article's reference list, as read (some at other addresses than it gives).
+SEED_REFERENCES = SEED_CITATIONS | {
+    "africanews-2025-12-09-sahel-alliance-warns-nigeria",
+    "pulseofafrica-2025-12-22-aes-unified-force",
+    "trtafrika-2025-12-21-aes-joint-force-unveiled",
+    "ecofinagency-2025-12-13-bcid-aes-bank",
+    "ecofin-2025-12-13-sahel-alliance-investment-bank",
+    "afriktimes-2025-06-03-aes-security-pan-african-force",
+    "wikipedia-mirror-2025-06-alliance-of-sahel-states",
+}
+
+
+def test_first_edition_minimums() -> None:
+    assert len(rows("events")) >= 60
+    assert len(rows("entities")) >= 50
+    assert len(rows("citations")) >= 80
+
+
+def test_most_events_rest_on_more_than_the_founding_article() -> None:
+    other = {
+        c["event_id"]
+        for c in rows("claims")
+        if c["event_id"] and c["stance"] == "supports" and c["citation_id"] not in SEED_REFERENCES
+    }
+    events = {e["event_id"] for e in rows("events")}
+    assert len(events & other) / len(events) >= 0.9
+
+
+@pytest.mark.skipif(not SEED_TEXT, reason="the shared seed article is not beside this checkout")
+def test_every_claim_of_the_founding_article_is_recorded() -> None:
+    seed_claims = [c for c in rows("claims") if c["citation_id"] == "seed-article"]
+    assert {c["stance"] for c in seed_claims} == {"supports", "contradicts"}
+    for c in seed_claims:
+        assert c["quote"], c["claim_id"]
+        assert c["quote"] in SEED_TEXT, c["quote"]
+
+
+def test_every_citation_supports_something() -> None:
+    used = {c["citation_id"] for c in rows("claims")}
+    unused = {c["citation_id"] for c in rows("citations")} - used
+    assert unused <= SEED_CITATIONS
