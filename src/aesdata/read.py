@@ -55,8 +55,10 @@ def read_table(res: Resource) -> tuple[Table | None, list[Problem]]:
         )
         return None, problems
     try:
+        if b"\n\n" in raw or b"\n\r\n" in raw:
+            raise ValueError("blank line: Arrow would read it as a row of empty cells")
         table = _fast(res, raw)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+    except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
         table, slow_problems = _slow(res, raw)
         problems += slow_problems
     problems += header_problems(res, table.header)

@@ -60,6 +60,7 @@ RULES: dict[str, str] = {
     "whitespace": "Text has leading or trailing whitespace.",
     "control-char": "Text holds a control character (tab, newline, NUL ...).",
     "formula": "A cell a spreadsheet would execute as a formula (=, +, -, @).",
+    "schema": "Any other failed schema check (please report it: it should have its own rule).",
 }
 
 CONTROL = r"[\x00-\x1f\x7f]"

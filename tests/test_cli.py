@@ -1,0 +1,78 @@
+"""The command line: formats, exit codes, and the JSON report equal to the library's."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aesdata.cli import main
+from aesdata.rules import RULES
+from aesdata.validate import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def broken(mini: Path) -> Path:
+    path = mini / "data" / "events.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",bamako,", ",niamy,"), encoding="utf-8"
+    )
+    return mini
+
+
+def test_json_output_equals_the_library_report(mini: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(broken(mini)), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == validate(mini).to_dict()
+
+
+def test_text_output_is_compiler_style_with_a_summary(mini: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(broken(mini))])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "data/events.csv:2:7: foreign-key: place_id 'niamy' matches no entity_id in "
+        "data/entities.csv: add it there first, or fix the spelling",
+        "invalid: 1 problem(s) (foreign-key: 1)",
+    ]
+
+
+def test_github_output_is_workflow_annotations(mini: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(broken(mini)), "--format", "github"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0].startswith(
+        "::error file=data/events.csv,line=2,col=7,title=foreign-key::place_id 'niamy'"
+    )
+
+
+def test_cap_per_rule_says_how_many_were_left_out(mini: Path) -> None:
+    path = mini / "data" / "event_actors.csv"
+    rows = "".join(
+        f"2023-09-16-liptako-gourma-charter-signed,ghost-{i},signatory\n" for i in range(5)
+    )
+    path.write_text(path.read_text(encoding="utf-8") + rows, encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(mini), "--max-per-rule", "2"])
+    assert result.exit_code == 1
+    assert result.output.count(": foreign-key: ") == 2
+    assert "... 3 more foreign-key problem(s) not shown" in result.output
+    assert "(foreign-key: 5)" in result.output
+
+
+def test_valid_package_exits_zero(mini: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(mini)])
+    assert result.exit_code == 0, result.output
+    assert result.output == "valid: no problems found\n"
+
+
+def test_every_rule_is_documented_in_contributing() -> None:
+    documented = set(
+        re.findall(r"^\| `([a-z-]+)` \|", (ROOT / "CONTRIBUTING.md").read_text(), re.M)
+    )
+    assert set(RULES) <= documented
+
+
+def test_every_reported_rule_is_a_known_rule(mini: Path) -> None:
+    (mini / "data" / "claims.csv").write_bytes(b"\xef\xbb\xbfclaim_id\r\n\xff\r\n")
+    assert {p.rule for p in validate(broken(mini)).problems} <= set(RULES)
