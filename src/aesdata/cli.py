@@ -6,7 +6,9 @@ that ``aesdata --help`` answers at once.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -43,3 +45,45 @@ def validate(path: str, fmt: str, max_per_rule: int) -> None:
     report = run(path, cap=max_per_rule)
     click.echo(report.render(fmt))
     sys.exit(report.exit_code)
+
+
+def _progress() -> Callable[[str], None] | None:
+    """Progress lines on stderr for a person at a terminal; silent in CI and when piped."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    return lambda message: click.echo(f"aesdata: {message} ...", err=True)
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.option(
+    "--out",
+    "out",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Release directory to write (replaced atomically).",
+)
+@click.option(
+    "--previous",
+    metavar="DIR_OR_URL",
+    help="The previous release, for the changelog and the check that no ID was dropped.",
+)
+@click.option("--archive", is_flag=True, help="Also write a zip of the whole release.")
+def build(path: str, out: str, previous: str | None, archive: bool) -> None:
+    """Build a versioned release of the package at PATH: Parquet, JSON, CSV, descriptor, checksums."""
+    from aesdata.build import BuildError
+    from aesdata.build import build as run
+    from aesdata.load import LoadError
+    from aesdata.package import PackageError
+
+    try:
+        release = run(path, out, previous=previous, archive=archive, progress=_progress())
+    except BuildError as exc:
+        click.echo(exc.report.render("text"), err=True)
+        click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
+    except (LoadError, PackageError) as exc:
+        click.echo(f"build failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {len(release.files)} files to {release.path}")

@@ -178,3 +178,99 @@ def _between(value: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:
     if hi is not None:
         ok = ok & (value <= hi)
     return ok
+
+
+def bound_names(f: dict[str, Any]) -> tuple[str, str]:
+    """Names of the typed bounds a release adds after a partial date: start_date → start_earliest."""
+    stem = f["name"].removesuffix("_date")
+    return f"{stem}_earliest", f"{stem}_latest"
+
+
+def enum_values(f: dict[str, Any]) -> list[str] | None:
+    enum = f.get("constraints", {}).get("enum")
+    return [str(v) for v in enum] if enum else None
+
+
+def typed_frame(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+    """Raw text → typed columns, in schema order, with date bounds after each partial date.
+
+    Only ever applied to validated text, so every cast succeeds; partial dates keep their text
+    (nothing is lost) and gain their earliest and latest day as typed dates.
+    """
+    from aesdata import dates
+
+    exprs: list[pl.Expr] = []
+    for f in schema["fields"]:
+        col = pl.col(f["name"])
+        exprs.append(_cast(col, f).alias(f["name"]))
+        if is_date_field(f):
+            lo, hi = bound_names(f)
+            exprs += [dates.earliest(col).alias(lo), dates.latest(col).alias(hi)]
+    return frame.select(exprs)
+
+
+def _cast(col: pl.Expr, f: dict[str, Any]) -> pl.Expr:
+    ftype, enum = f.get("type", "string"), enum_values(f)
+    if enum:
+        return col.cast(pl.Enum(enum))
+    if ftype == "integer":
+        return col.cast(pl.Int64)
+    if ftype == "number":
+        return col.cast(pl.Float64)
+    if ftype == "boolean":
+        return (
+            pl.when(col.is_null()).then(None).otherwise(col.is_in(f.get("trueValues", TRUE_VALUES)))
+        )
+    if ftype == "date":
+        return col.str.to_date("%Y-%m-%d")
+    return col
+
+
+ARROW_TYPES = {"integer": "int64", "number": "float64", "boolean": "bool_", "date": "date32"}
+
+
+def arrow_schema(schema: dict[str, Any], metadata: dict[str, str] | None = None) -> Any:
+    """The Arrow schema of a released table; field descriptions travel in the field metadata."""
+    import pyarrow as pa
+
+    fields = []
+    for f in schema["fields"]:
+        if enum_values(f):
+            atype = pa.dictionary(pa.int32(), pa.string())
+        else:
+            atype = getattr(pa, ARROW_TYPES.get(f.get("type", "string"), "string"))()
+        fields.append(pa.field(f["name"], atype, metadata=_field_meta(f)))
+        if is_date_field(f):
+            lo, hi = bound_names(f)
+            fields += [
+                pa.field(
+                    lo, pa.date32(), metadata={"description": f"First day {f['name']} can mean."}
+                ),
+                pa.field(
+                    hi, pa.date32(), metadata={"description": f"Last day {f['name']} can mean."}
+                ),
+            ]
+    return pa.schema(fields, metadata=metadata)
+
+
+def _field_meta(f: dict[str, Any]) -> dict[str, str]:
+    return {"title": f.get("title", f["name"]), "description": f.get("description", "")}
+
+
+def release_fields(schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """Table Schema fields of a released table: the source fields plus typed date bounds."""
+    out = []
+    for f in schema["fields"]:
+        out.append(f)
+        if is_date_field(f):
+            lo, hi = bound_names(f)
+            for name, what in ((lo, "First"), (hi, "Last")):
+                out.append(
+                    {
+                        "name": name,
+                        "title": f"{f.get('title', f['name'])}: {what.lower()} day",
+                        "description": f"{what} day {f['name']} can mean (derived).",
+                        "type": "date",
+                    }
+                )
+    return out

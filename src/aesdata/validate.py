@@ -32,10 +32,15 @@ def validate(
     except PackageError as exc:
         report.extend([Problem(DESCRIPTOR, None, None, "package-json", str(exc))])
         return report
-    tables, problems = read_tables(package)
-    report.extend(problems)
-    report.extend(check_tables(tables, today or dt.date.today()))
+    found, _tables = validate_package(package, today or dt.date.today())
+    report.extend(found.problems)
     return report
+
+
+def validate_package(package: Package, today: dt.date) -> tuple[Report, dict[str, Table]]:
+    """Every problem of an opened package, and its tables as read (for a build to reuse)."""
+    tables, problems = read_tables(package)
+    return Report(problems + check_tables(tables, today)), tables
 
 
 def read_tables(package: Package) -> tuple[dict[str, Table], list[Problem]]:

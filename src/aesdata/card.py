@@ -1,0 +1,106 @@
+"""The dataset card: the ``README.md`` a release carries, generated from the data itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from aesdata.package import Package
+
+
+def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[str, Any]) -> str:
+    """Description, coverage, tables, changes, licence, citation and a pandas example."""
+    d = package.descriptor
+    version = package.version
+    lines = [
+        f"# {d.get('title', package.name)}, version {version}",
+        "",
+        d.get("description", ""),
+        "",
+    ]
+    lines += _coverage(frames)
+    lines += ["## Tables", "", "| table | rows | description |", "|---|---:|---|"]
+    lines += [
+        f"| `{r.name}` | {frames[r.name].height} | {_resource_description(package, r.name)} |"
+        for r in package.resources
+    ]
+    lines += [
+        "",
+        "Each table comes as Parquet (`<table>.parquet`, typed, zstd), JSON "
+        "(`<table>.json`, an array of records) and CSV (`<table>.csv`, as edited). "
+        f"`{package.name}-{version}.json` bundles every table; `datapackage.json` describes "
+        "every file with its size and sha256; `SHA256SUMS` is checkable with `sha256sum -c`.",
+        "",
+        "Partial dates keep their text (`2025`, `2025-01`, `2025-01-29`) and gain typed "
+        "bounds: `start_date` comes with `start_earliest` and `start_latest`.",
+        "",
+    ]
+    lines += _changes(changelog)
+    lines += [
+        "## Use it",
+        "",
+        "```python",
+        "import pandas as pd",
+        "",
+        'events = pd.read_parquet("events.parquet")',
+        'recent = events[events["start_earliest"] >= "2025-01-01"]',
+        'print(recent[["start_date", "event_type", "title_en"]])',
+        "```",
+        "",
+    ]
+    lines += _licence(d, version)
+    return "\n".join(lines) + "\n"
+
+
+def _resource_description(package: Package, name: str) -> str:
+    for r in package.descriptor.get("resources", []):
+        if isinstance(r, dict) and r.get("name") == name:
+            return str(r.get("description", ""))
+    return ""
+
+
+def _coverage(frames: dict[str, pl.DataFrame]) -> list[str]:
+    events = frames.get("events")
+    if events is None or events.is_empty():
+        return []
+    first, last = events.get_column("start_earliest").min(), events.get_column("start_latest").max()
+    countries = events.get_column("country_id").drop_nulls().n_unique()
+    sources = frames["citations"].height if "citations" in frames else 0
+    return [
+        "## Coverage",
+        "",
+        f"{events.height} events from {first} to {last}, in {countries} "
+        f"countries, resting on {sources} cited sources.",
+        "",
+    ]
+
+
+def _changes(changelog: dict[str, Any]) -> list[str]:
+    if not changelog:
+        return ["## Changes", "", "First release: no previous release to compare with.", ""]
+    lines = [
+        "## Changes",
+        "",
+        f"Since {changelog['previous_version']} (details in `CHANGELOG.md`):",
+        "",
+    ]
+    for name, diff in changelog["tables"].items():
+        lines.append(
+            f"- {name}: {len(diff['added'])} added, {len(diff['removed'])} removed, "
+            f"{len(diff['changed'])} changed"
+        )
+    return [*lines, ""]
+
+
+def _licence(descriptor: dict[str, Any], version: str) -> list[str]:
+    licences = ", ".join(str(lic.get("name", "")) for lic in descriptor.get("licenses", []))
+    title = descriptor.get("title", descriptor.get("name", ""))
+    return [
+        "## Licence and citation",
+        "",
+        f"Data licence: {licences}. Cite as: aesdata contributors, "
+        f'"{title}", version {version}; and the original sources in `citations` for any fact '
+        "you rely on.",
+        "",
+    ]
