@@ -24,3 +24,43 @@ def make_package(dest: Path, data: Path = MINI / "data") -> Path:
 def mini(tmp_path: Path) -> Path:
     """A valid five-row package, fresh for each test, safe to break."""
     return make_package(tmp_path / "pkg")
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mini package built once into a release directory (read-only for tests)."""
+    from aesdata.release import build
+
+    src = make_package(tmp_path_factory.mktemp("src") / "pkg")
+    return build(src, tmp_path_factory.mktemp("rel") / "release").path
+
+
+@pytest.fixture
+def http_root(tmp_path: Path):
+    """A real HTTP server on loopback serving ``tmp_path / "www"``; yields (root, base URL)."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _quiet_handler():
+    import http.server
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+    return Handler
+
+
+_QuietHandler = _quiet_handler()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from aesdata.check import validate
 from aesdata.cli import main
 from aesdata.rules import RULES
-from aesdata.validate import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 

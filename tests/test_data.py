@@ -11,7 +11,7 @@ from pathlib import Path
 import frictionless
 import pytest
 
-from aesdata.validate import validate
+from aesdata.check import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 DESCRIPTOR = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))

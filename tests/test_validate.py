@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from aesdata.validate import validate
+from aesdata.check import validate
 
 EVENT = "2023-09-16-liptako-gourma-charter-signed"
 

@@ -32,10 +32,7 @@ def previous_release(source: str) -> dict[str, Any]:
     if not descriptor.is_file():
         raise LoadError(f"{source}: not a release (no datapackage.json)")
     meta = json.loads(descriptor.read_text(encoding="utf-8"))
-    tables = {
-        p.stem: pl.read_csv(p, infer_schema=False, missing_utf8_is_empty_string=False)
-        for p in sorted(directory.glob("*.csv"))
-    }
+    tables = {p.stem: pl.read_csv(p, infer_schema=False) for p in sorted(directory.glob("*.csv"))}
     return {"version": meta.get("version", "unknown"), "tables": tables}
 
 

@@ -40,7 +40,7 @@ def main() -> None:
 )
 def validate(path: str, fmt: str, max_per_rule: int) -> None:
     """Check the package at PATH (a directory or its datapackage.json): every problem, located."""
-    from aesdata.validate import validate as run
+    from aesdata.check import validate as run
 
     report = run(path, cap=max_per_rule)
     click.echo(report.render(fmt))
@@ -72,10 +72,10 @@ def _progress() -> Callable[[str], None] | None:
 @click.option("--archive", is_flag=True, help="Also write a zip of the whole release.")
 def build(path: str, out: str, previous: str | None, archive: bool) -> None:
     """Build a versioned release of the package at PATH: Parquet, JSON, CSV, descriptor, checksums."""
-    from aesdata.build import BuildError
-    from aesdata.build import build as run
     from aesdata.load import LoadError
     from aesdata.package import PackageError
+    from aesdata.release import BuildError
+    from aesdata.release import build as run
 
     try:
         release = run(path, out, previous=previous, archive=archive, progress=_progress())

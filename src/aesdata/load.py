@@ -180,10 +180,10 @@ def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
 
 def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
     """A source package (CSV): validated, then typed exactly as a release would be."""
+    from aesdata.check import validate_package
     from aesdata.package import open_package
     from aesdata.read import LINE
     from aesdata.schema import arrow_schema, typed_frame
-    from aesdata.validate import validate_package
 
     package = open_package(directory)
     report, tables = validate_package(package, dt.date.today())

@@ -23,11 +23,11 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from aesdata import card, changes
+from aesdata.check import validate_package
 from aesdata.package import Package, open_package
 from aesdata.read import LINE
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, release_fields, typed_frame
-from aesdata.validate import validate_package
 
 Progress = Callable[[str], None]
 

@@ -1,0 +1,174 @@
+"""Releases: contents, the official validator, reproducibility, atomicity, round trips, changelog."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import frictionless
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+import aesdata.release
+from aesdata.cli import main
+from aesdata.release import build
+
+TABLES = [
+    "entities",
+    "event_types",
+    "events",
+    "citations",
+    "event_actors",
+    "relations",
+    "claims",
+    "retired_ids",
+]
+
+
+def test_release_has_every_file(release: Path) -> None:
+    names = {p.name for p in release.iterdir()}
+    for table in TABLES:
+        assert {f"{table}.parquet", f"{table}.json", f"{table}.csv"} <= names
+    assert {"aesdata-0.1.0.json", "datapackage.json", "SHA256SUMS", "README.md"} <= names
+
+
+def test_release_descriptor_passes_the_official_validator(release: Path) -> None:
+    report = frictionless.validate(str(release / "datapackage.json"))
+    assert report.valid, report.flatten(["resourceName", "type", "note"])
+
+
+def test_release_descriptor_catches_a_tampered_file(release: Path, tmp_path: Path) -> None:
+    copy = shutil.copytree(release, tmp_path / "copy")
+    (copy / "events.json").write_bytes((copy / "events.json").read_bytes() + b" ")
+    assert not frictionless.validate(str(copy / "datapackage.json")).valid
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils sha256sum")
+def test_sha256sums_is_checkable_with_sha256sum(release: Path) -> None:
+    result = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=release, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def digest(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_rebuild_is_byte_identical(mini: Path, tmp_path: Path) -> None:
+    first = build(mini, tmp_path / "a", archive=True).path
+    second = build(mini, tmp_path / "b", archive=True).path
+    assert digest(first) == digest(second)
+    assert "aesdata-0.1.0.zip" in digest(first)
+
+
+def test_build_date_comes_from_source_date_epoch(mini: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    out = build(mini, tmp_path / "r").path
+    assert json.loads((out / "datapackage.json").read_text())["created"] == "2026-01-01T00:00:00Z"
+
+
+def test_invalid_data_writes_no_release(mini: Path, tmp_path: Path) -> None:
+    events = mini / "data" / "events.csv"
+    events.write_text(
+        events.read_text(encoding="utf-8").replace(",bamako,", ",niamy,"), encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["build", str(mini), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "data/events.csv:2:7: foreign-key:" in result.output
+    assert not (tmp_path / "r").exists()
+
+
+def test_failed_build_leaves_the_previous_release_untouched(
+    mini: Path, tmp_path: Path, monkeypatch
+) -> None:
+    out = build(mini, tmp_path / "r").path
+    before = digest(out)
+
+    def explode(*_args: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(aesdata.release, "_write_bundle", explode)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build(mini, out)
+    assert digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg", "r"]
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _as_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_every_cell_round_trips_through_parquet_and_json(release: Path, table: str) -> None:
+    source = _csv_rows(release / f"{table}.csv")
+    parquet = pq.read_table(release / f"{table}.parquet").to_pylist()
+    records = json.loads((release / f"{table}.json").read_text(encoding="utf-8"))
+    assert len(source) == len(parquet) == len(records)
+    for row, prow, jrow in zip(source, parquet, records, strict=True):
+        for name, text in row.items():
+            expected = text or None
+            for got in (prow[name], jrow[name]):
+                if isinstance(got, float):
+                    assert got == float(text)
+                else:
+                    assert _as_text(got) == expected, (table, name)
+
+
+def test_partial_dates_get_typed_bounds(release: Path) -> None:
+    rel = pq.read_table(release / "relations.parquet").to_pylist()[0]
+    assert rel["start_date"] == "2023-09-16"
+    assert rel["start_earliest"] == rel["start_latest"] == dt.date(2023, 9, 16)
+    assert rel["end_earliest"] is None
+
+
+def test_parquet_carries_types_descriptions_and_version(release: Path) -> None:
+    schema = pq.read_schema(release / "events.parquet")
+    assert (
+        str(schema.field("event_type").type)
+        == "dictionary<values=string, indices=int32, ordered=0>"
+    )
+    assert str(schema.field("start_earliest").type) == "date32[day]"
+    assert (
+        schema.field("title_fr").metadata[b"description"].startswith(b"A short headline in French")
+    )
+    meta = json.loads(schema.metadata[b"aesdata"])
+    assert (meta["package"], meta["version"], meta["table"]) == ("aesdata", "0.1.0", "events")
+    assert (
+        pq.ParquetFile(release / "events.parquet").metadata.row_group(0).column(0).compression
+        == "ZSTD"
+    )
+
+
+def test_bundle_holds_every_table_and_the_metadata(release: Path) -> None:
+    bundle = json.loads((release / "aesdata-0.1.0.json").read_text(encoding="utf-8"))
+    assert bundle["package"]["version"] == "0.1.0"
+    assert set(bundle["tables"]) == set(TABLES)
+    assert "États" in (release / "entities.json").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_polars_and_duckdb_read_the_same_values(release: Path, table: str) -> None:
+    path = release / f"{table}.parquet"
+    expected = pq.read_table(path).to_pylist()
+    by_polars = pl.read_parquet(path).to_dicts()
+    by_duckdb = duckdb.sql(f"select * from '{path}'").fetchall()
+    assert len(by_polars) == len(by_duckdb) == len(expected)
+    assert by_polars == expected
+    assert [tuple(r.values()) for r in expected] == by_duckdb
