@@ -1,8 +1,8 @@
 """Run every layer of validation and merge the results into one :class:`Report`.
 
 The layers: the package itself (descriptor, safe paths), the structure of each CSV (bytes,
-quoting, row shape, header), then one Pandera schema per table derived from its Table Schema
-plus the cross-column, cross-table and hygiene rules. Nothing stops at the first problem, and
+quoting, row shape, header), then per table the checks its Table Schema states plus the
+cross-column, cross-table and hygiene rules, reported through a generated Pandera schema. Nothing stops at the first problem, and
 nothing is written or fetched.
 """
 
@@ -12,14 +12,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import pandera.polars as pa
 import polars as pl
 
+from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema
 from aesdata.package import DESCRIPTOR, Package, PackageError, open_package
-from aesdata.read import LINE, Table, read_table
+from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
-from aesdata.rules import extra_checks
-from aesdata.schema import CheckBook, pandera_schema
+from aesdata.rules import declare_rules
+from aesdata.schema import declare
 
 
 def validate(
@@ -56,58 +56,58 @@ def read_tables(package: Package) -> tuple[dict[str, Table], list[Problem]]:
 
 
 def check_tables(tables: dict[str, Table], today: dt.date) -> list[Problem]:
-    """Run each table's Pandera schema, with the rules that need the other tables."""
+    """Every table's declared checks: screened in one query each, failures reported by Pandera."""
     frames = {name: t.frame for name, t in tables.items()}
-    schemas = {name: t.resource.schema for name, t in tables.items()}
     problems = []
     for name, table in tables.items():
         book = CheckBook()
-        extra = extra_checks(name, table.resource.schema, frames, schemas, book, today)
-        schema = pandera_schema(table.resource.schema, book, extra)
-        problems += _run(schema, table, book)
+        declare(table.resource.schema, book)
+        declare_rules(name, table.resource.schema, frames, book, today)
+        failing = book.screen(table.frame)
+        if failing:
+            problems += _report(failing, table)
     return problems
 
 
-def _run(schema: pa.DataFrameSchema, table: Table, book: CheckBook) -> list[Problem]:
+def _report(failing: list[CheckSpec], table: Table) -> list[Problem]:
+    """Pandera's lazy validation of the failing checks, turned into located problems."""
+    import pandera.polars as pa
+
+    schema = pandera_schema(failing, table.frame.columns)
     try:
         schema.validate(table.frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _problems(exc.failure_cases, table, book)
+        return _problems(exc.failure_cases, table, {s.name: s for s in failing})
     return []
 
 
-def _problems(cases: pl.DataFrame, table: Table, book: CheckBook) -> list[Problem]:
+BUILTIN = {
+    "not_nullable": "required",
+    "field_uniqueness": "unique",
+    "multiple_fields_uniqueness": "key",
+}
+
+
+def _problems(cases: pl.DataFrame, table: Table, specs: dict[str, CheckSpec]) -> list[Problem]:
     """Pandera's failure cases → located problems with a message a contributor can act on."""
     file, frame = table.resource.relpath, table.frame
-    lines = frame.get_column(LINE)
-    pk = table.resource.schema.get("primaryKey", [])
+    keys = {f"{s.kind}:{s.field}": s for s in specs.values() if s.kind in ("required", "unique")}
+    keys.update({"key": s for s in specs.values() if s.kind == "key"})
     out = []
     for case in cases.iter_rows(named=True):
-        index, column, check = case["index"], case["column"], case["check"]
-        row: dict[str, Any] = frame.row(index, named=True) if index is not None else {}
-        line = lines[index] if index is not None else None
-        if check in book.info:
-            info = book.info[check]
-            rule, column = info.rule, info.field or column
-            message = info.message(case["failure_case"], row)
-        else:
-            rule, message = _builtin(check, column, case["failure_case"], pk)
-        colno = table.column_number(column) if column else None
-        out.append(Problem(file, line, colno, rule, message))
+        index, check = case["index"], case["check"]
+        kind = BUILTIN.get(check)
+        spec = specs.get(check) or keys.get(kind if kind == "key" else f"{kind}:{case['column']}")
+        if spec is None or index is None:
+            continue
+        row: dict[str, Any] = frame.row(index, named=True)
+        value = row.get(spec.field) if spec.kind == "key" else case["failure_case"]
+        colno = table.column_number(spec.field)
+        line = table.line(index)
+        out += [
+            Problem(file, line, colno, rule, message) for rule, message in spec.explain(value, row)
+        ]
     return out
-
-
-def _builtin(check: str, column: str | None, value: Any, pk: list[str]) -> tuple[str, str]:
-    """Pandera's own checks (nullability, uniqueness) in this project's rule vocabulary."""
-    if check == "not_nullable":
-        return "required", f"{column} is required: fill it in"
-    if check == "field_uniqueness" and pk == [column]:
-        return "primary-key", f"{column} {value!r} is used by another row: IDs must be unique"
-    if check == "field_uniqueness":
-        return "unique", f"{column} {value!r} appears more than once"
-    if check == "multiple_fields_uniqueness":
-        return "primary-key", f"another row has the same {', '.join(pk)}: {value}"
-    return "schema", f"{check}: {value}"
 
 
 def _unlisted(package: Package) -> list[Problem]:

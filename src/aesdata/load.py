@@ -182,7 +182,6 @@ def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
     """A source package (CSV): validated, then typed exactly as a release would be."""
     from aesdata.check import validate_package
     from aesdata.package import open_package
-    from aesdata.read import LINE
     from aesdata.schema import arrow_schema, typed_frame
 
     package = open_package(directory)
@@ -197,7 +196,7 @@ def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
         if name not in tables:
             raise LoadError(f"no table {name!r}: tables are {', '.join(tables)}")
         schema = package.resource(name).schema
-        typed = typed_frame(tables[name].frame.drop(LINE), schema)
+        typed = typed_frame(tables[name].frame, schema)
         out[name] = to_pandas(typed.to_arrow().cast(arrow_schema(schema)))
     return out
 

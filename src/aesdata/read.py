@@ -10,41 +10,62 @@ from __future__ import annotations
 
 import csv
 import io
+import mmap
+import os
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from aesdata.package import Resource
 from aesdata.report import Problem
 
 BOM = b"\xef\xbb\xbf"
-LINE = "__line__"
 
 
 @dataclass
 class Table:
-    """A resource read as text: one Utf8 column per header cell, plus its physical CSV line."""
+    """A resource read as text: one Utf8 column per header cell.
+
+    ``lines`` maps rows to physical CSV lines; None means the plain case (row index + 2), true of
+    every file whose cells hold no line break, which a valid file never does.
+    """
 
     resource: Resource
     frame: pl.DataFrame
     header: list[str]
+    lines: list[int] | None = None
 
     def column_number(self, name: str) -> int | None:
         """1-based position of ``name`` in the file's header, as an editor shows it."""
         return self.header.index(name) + 1 if name in self.header else None
 
+    def line(self, index: int) -> int:
+        """The physical line of row ``index`` (0-based), as an editor numbers it."""
+        if self.lines is None and self._has_line_breaks():
+            self.lines = _record_lines(self.resource.path.read_bytes())
+        return self.lines[index] if self.lines is not None else index + 2
+
+    def _has_line_breaks(self) -> bool:
+        text = [c for c, t in self.frame.schema.items() if t == pl.Utf8]
+        if not text or self.frame.is_empty():
+            return False
+        return bool(
+            self.frame.select(
+                pl.any_horizontal(pl.col(c).str.contains("[\r\n]").any() for c in text)
+            ).item()
+        )
+
 
 def read_table(res: Resource) -> tuple[Table | None, list[Problem]]:
     """Read ``res``; return the table (None when nothing can be read) and its problems."""
-    raw = res.path.read_bytes()
-    problems = _byte_problems(res.relpath, raw)
-    if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
-    if not raw.strip():
-        problems.append(
+    with res.path.open("rb") as fh:
+        head = fh.read(4096)
+        size = os.fstat(fh.fileno()).st_size
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else None
+    if mm is None or (size <= len(head) and not head.strip()):
+        problems = [
             Problem(
                 res.relpath,
                 1,
@@ -52,23 +73,27 @@ def read_table(res: Resource) -> tuple[Table | None, list[Problem]]:
                 "empty-file",
                 f"the file is empty: it needs at least a header row ({','.join(res.field_names)})",
             )
-        )
+        ]
         return None, problems
+    with mm:
+        cr = mm.find(b"\r")
+        problems = _byte_problems(res.relpath, mm, head, cr)
+    unusual = head.startswith(BOM) or cr >= 0
     try:
-        if b"\n\n" in raw or b"\n\r\n" in raw:
-            raise ValueError("blank line: Arrow would read it as a row of empty cells")
-        table = _fast(res, raw)
+        if unusual:
+            raise ValueError("a BOM or a CR: only the careful reader places them")
+        table = _fast(res)
     except (pa.ArrowInvalid, UnicodeDecodeError, ValueError):
-        table, slow_problems = _slow(res, raw)
+        table, slow_problems = _slow(res, res.path.read_bytes())
         problems += slow_problems
     problems += header_problems(res, table.header)
     return table, problems
 
 
-def _byte_problems(file: str, raw: bytes) -> list[Problem]:
-    """Whole-file hygiene: a BOM, CRLF line endings."""
+def _byte_problems(file: str, mm: mmap.mmap, head: bytes, cr: int) -> list[Problem]:
+    """Whole-file hygiene: a BOM, CRLF line endings (``cr``: where the first CR is, or -1)."""
     problems = []
-    if raw.startswith(BOM):
+    if head.startswith(BOM):
         problems.append(
             Problem(
                 file,
@@ -78,9 +103,9 @@ def _byte_problems(file: str, raw: bytes) -> list[Problem]:
                 "the file starts with a byte-order mark: save it as UTF-8 without BOM",
             )
         )
-    crlf = raw.find(b"\r\n")
+    crlf = mm.find(b"\r\n", cr) if cr >= 0 else -1
     if crlf >= 0:
-        line = raw.count(b"\n", 0, crlf) + 1
+        line = mm[:crlf].count(b"\n") + 1
         problems.append(
             Problem(
                 file,
@@ -93,16 +118,18 @@ def _byte_problems(file: str, raw: bytes) -> list[Problem]:
     return problems
 
 
-def _fast(res: Resource, raw: bytes) -> Table:
+def _fast(res: Resource) -> Table:
     """Arrow's reader: raises on anything malformed, which sends the file to :func:`_slow`."""
-    header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")]), [])
+    with res.path.open("rb") as fh:
+        first = fh.readline()
+    header = next(csv.reader([first.decode("utf-8").rstrip("\r\n")]), [])
     names = _unique_names(header)
     arrow = pacsv.read_csv(
-        io.BytesIO(raw),
+        res.path,
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
         parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names},
+            column_types={n: pa.large_string() for n in names},
             strings_can_be_null=True,
             null_values=[""],
             quoted_strings_can_be_null=True,
@@ -110,36 +137,25 @@ def _fast(res: Resource, raw: bytes) -> Table:
     )
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
-    return Table(res, frame.with_columns(_lines(arrow)), header)
-
-
-def _lines(arrow: pa.Table) -> pl.Series:
-    """Physical line of each record: the row index plus 2, shifted by newlines inside cells."""
-    n = arrow.num_rows
-    extra = None
-    for col in arrow.columns:
-        counts = pc.count_substring(col, "\n")
-        if pc.max(counts).as_py():
-            counts = pc.fill_null(counts, 0)
-            extra = counts if extra is None else pc.add(extra, counts)
-    line = pl.int_range(2, n + 2, dtype=pl.Int64, eager=True)
-    if extra is not None:
-        before = pl.Series(extra.to_numpy(zero_copy_only=False)).cum_sum().shift(1, fill_value=0)
-        line = line + before
-    return line.alias(LINE)
+    if frame.width and frame.select(pl.all_horizontal(pl.all().is_null()).any()).item():
+        raise ValueError(
+            "an empty row: a blank line or a row of empty cells, for the careful reader"
+        )
+    return Table(res, frame, header)
 
 
 def _unique_names(header: list[str]) -> list[str]:
     """Column names Arrow and polars accept: blank and duplicate headers get stand-in names."""
     out: list[str] = []
     for i, name in enumerate(header):
-        out.append(name if name and name not in out and name != LINE else f"__column_{i + 1}__")
+        out.append(name if name and name not in out else f"__column_{i + 1}__")
     return out
 
 
 def _slow(res: Resource, raw: bytes) -> tuple[Table, list[Problem]]:
     """Line-by-line reading that locates bad bytes, ragged rows and unbalanced quotes."""
     file = res.relpath
+    raw = raw.removeprefix(BOM)
     problems = _encoding_problems(file, raw)
     text = raw.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -187,8 +203,18 @@ def _slow(res: Resource, raw: bytes) -> tuple[Table, list[Problem]]:
     names = _unique_names(header)
     columns = {n: [r[i] or None for r in rows] for i, n in enumerate(names)}
     frame = pl.DataFrame(columns, schema={n: pl.Utf8 for n in names})
-    frame = frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
-    return Table(res, frame, header), problems
+    return Table(res, frame, header, lines), problems
+
+
+def _record_lines(raw: bytes) -> list[int]:
+    """The physical line on which each record (after the header) starts."""
+    reader = csv.reader(io.StringIO(raw.decode("utf-8", errors="replace"), newline=""))
+    lines, start = [], 1
+    for i, _row in enumerate(reader):
+        if i:
+            lines.append(start)
+        start = reader.line_num + 1
+    return lines
 
 
 def _encoding_problems(file: str, raw: bytes) -> list[Problem]:

@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 from aesdata import card, changes
 from aesdata.check import validate_package
 from aesdata.package import Package, open_package
-from aesdata.read import LINE
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, release_fields, typed_frame
 
@@ -90,7 +89,7 @@ def _validated_frames(
     report, tables = validate_package(package, today)
     if not report.valid:
         raise BuildError("the data does not pass validation: no release was written", report)
-    raw = {res.name: tables[res.name].frame.drop(LINE) for res in package.resources}
+    raw = {res.name: tables[res.name].frame for res in package.resources}
     typed = {name: typed_frame(frame, package.resource(name).schema) for name, frame in raw.items()}
     return raw, typed
 

@@ -3,24 +3,24 @@
 Which columns a rule applies to is read from the schemas (``foreignKeys``, and the project's
 extension properties ``precisionField``, ``entityType``, ``presentWhen``, ``intervals``,
 ``exactlyOne``, ``notEqual`` and ``referencedBy``), so a new table gets its rules by being
-described, not by new code. Every rule becomes a named Pandera check on one column, so that its
-failures are located by file, line and column like any other.
+described, not by new code. Every rule is declared as a check on one column (see
+:mod:`aesdata.checkbook`), so that its failures are located by file, line and column.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-import pandera.polars as pa
 import polars as pl
 
 from aesdata import dates
-from aesdata.schema import CheckBook
+from aesdata.checkbook import CheckBook
 
 Frames = dict[str, pl.DataFrame]
-Checks = dict[str, list[pa.Check]]
 
 RULES: dict[str, str] = {
     "package-json": "datapackage.json is missing, not UTF-8, or not valid JSON.",
@@ -63,158 +63,125 @@ RULES: dict[str, str] = {
     "schema": "Any other failed schema check (please report it: it should have its own rule).",
 }
 
-CONTROL = r"[\x00-\x1f\x7f]"
+HYGIENE = ("unicode-nfc", "whitespace", "control-char", "formula")
 NUMERIC = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+# Below U+0300 no character changes under NFC or combines with another, so only text with a
+# character from U+0300 up needs the (costly) normalisation to be compared.
+MAY_CHANGE_UNDER_NFC = r"[^\x00-\u02ff]"
 
 
-def extra_checks(
-    name: str,
-    schema: dict[str, Any],
-    frames: Frames,
-    schemas: dict[str, dict],
-    book: CheckBook,
-    today: dt.date,
-) -> Checks:
-    """Every rule beyond the Table Schema's own constraints, as checks per field of table ``name``."""
-    checks: Checks = {}
-    builders: list[Callable[[], None]] = [
-        lambda: _hygiene(schema, book, checks),
-        lambda: _foreign_keys(name, schema, frames, book, checks),
-        lambda: _dates(schema, book, checks, today),
-        lambda: _intervals(schema, frames.get(name), book, checks),
-        lambda: _row_rules(schema, book, checks),
-        lambda: _entity_types(schema, frames, book, checks),
-        lambda: _referenced_by(schema, frames, book, checks),
-    ]
-    for build in builders:
-        build()
-    return checks
-
-
-def _add(checks: Checks, field: str, check: pa.Check) -> None:
-    checks.setdefault(field, []).append(check)
-
-
-def _hygiene(schema: dict[str, Any], book: CheckBook, checks: Checks) -> None:
-    for f in schema["fields"]:
-        if f.get("type", "string") != "string":
-            continue
-        name = f["name"]
-        _add(
-            checks,
-            name,
-            book.check(
-                "unicode-nfc",
-                name,
-                lambda c: c == c.str.normalize("NFC"),
-                lambda v, _: (
-                    f"{v!r} is not in Unicode NFC form: retype the "
-                    "accented letters or normalise the text"
-                ),
-            ),
-        )
-        _add(
-            checks,
-            name,
-            book.check(
-                "whitespace",
-                name,
-                lambda c: c == c.str.strip_chars(),
-                lambda v, _: f"{v!r} has leading or trailing spaces",
-            ),
-        )
-        _add(
-            checks,
-            name,
-            book.check(
-                "control-char",
-                name,
-                lambda c: ~c.str.contains(CONTROL),
-                lambda v, _: (
-                    f"{v!r} holds a control character (tab, line "
-                    "break ...): keep each cell on one line"
-                ),
-            ),
-        )
-        _add(
-            checks,
-            name,
-            book.check(
-                "formula",
-                name,
-                lambda c: ~c.str.contains(r"^[=+\-@]") | c.str.contains(NUMERIC),
-                lambda v, _: (
-                    f"{v!r} starts with {str(v)[0]!r}: a spreadsheet would run it as a "
-                    "formula; reword it"
-                ),
-            ),
-        )
-
-
-def _foreign_keys(
-    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks
+def declare_rules(
+    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook, today: dt.date
 ) -> None:
+    """Declare every rule beyond the Table Schema's own constraints for table ``name``."""
+    _hygiene(schema, book)
+    _foreign_keys(name, schema, frames, book)
+    _dates(schema, book, today)
+    _intervals(schema, frames.get(name), book)
+    _row_rules(schema, book)
+    _entity_types(schema, frames, book)
+    _referenced_by(schema, frames, book)
+
+
+def _hygiene(schema: dict[str, Any], book: CheckBook) -> None:
+    """One fused test per text field; a failure is explained by each rule it breaks."""
+    for f in schema["fields"]:
+        if f.get("type", "string") == "string":
+            book.explained("hygiene", f["name"], _clean_text, _hygiene_problems)
+
+
+def _clean_text(c: pl.Expr) -> pl.Expr:
+    """One regex pass finds the few cells worth a closer look; only those get the exact tests."""
+    suspect = c.str.contains(r"[\x00-\x1f\x7f]|^[\s=+\-@]|\s$|" + MAY_CHANGE_UNDER_NFC)
+    bad = c.str.contains(r"[\x00-\x1f\x7f]|^\s|\s$") | (
+        c.str.contains(r"^[=+\-@]") & ~c.str.contains(NUMERIC)
+    )
+    exact = ~bad & (c == c.str.normalize("NFC"))
+    return pl.when(suspect).then(exact).otherwise(True)
+
+
+def _hygiene_problems(value: Any, _row: dict[str, Any]) -> list[tuple[str, str]]:
+    text = str(value)
+    found = []
+    if unicodedata.normalize("NFC", text) != text:
+        found.append(
+            (
+                "unicode-nfc",
+                f"{text!r} is not in Unicode NFC form: retype the accented "
+                "letters or normalise the text",
+            )
+        )
+    if text != text.strip():
+        found.append(("whitespace", f"{text!r} has leading or trailing spaces"))
+    if re.search(r"[\x00-\x1f\x7f]", text):
+        found.append(
+            (
+                "control-char",
+                f"{text!r} holds a control character (tab, line break ...): "
+                "keep each cell on one line",
+            )
+        )
+    if text[:1] in ("=", "+", "-", "@") and not re.match(NUMERIC, text):
+        found.append(
+            (
+                "formula",
+                f"{text!r} starts with {text[0]!r}: a spreadsheet would run it as "
+                "a formula; reword it",
+            )
+        )
+    return found
+
+
+def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
     for fk in schema.get("foreignKeys", []):
-        field, target = (
-            fk["fields"][0] if isinstance(fk["fields"], list) else fk["fields"],
-            fk["reference"],
-        )
+        field, target = _one(fk["fields"]), fk["reference"]
         parent_name = target.get("resource") or name
-        parent_field = (
-            target["fields"][0] if isinstance(target["fields"], list) else target["fields"]
-        )
+        parent_field = _one(target["fields"])
         parent = frames.get(parent_name)
         if parent is None or parent_field not in parent.columns:
             continue
         keys = parent.get_column(parent_field).drop_nulls().unique()
-        where = f"data/{parent_name}.csv" if parent_name else "this table"
-        _add(
-            checks,
+        where = f"data/{parent_name}.csv"
+        book.add(
+            "foreign-key",
             field,
-            book.check(
-                "foreign-key",
-                field,
-                lambda c, keys=keys: c.is_in(keys.implode()),
-                lambda v, _, field=field, pf=parent_field, where=where: (
-                    f"{field} {v!r} matches no {pf} in {where}: add it there first, or fix the spelling"
-                ),
+            lambda c, keys=keys: c.is_in(keys.implode()),
+            lambda v, _, field=field, pf=parent_field, where=where: (
+                f"{field} {v!r} matches no {pf} in {where}: add it there first, or fix the spelling"
             ),
         )
 
 
-def _dates(schema: dict[str, Any], book: CheckBook, checks: Checks, today: dt.date) -> None:
+def _one(fields: str | list[str]) -> str:
+    return fields[0] if isinstance(fields, list) else fields
+
+
+def _dates(schema: dict[str, Any], book: CheckBook, today: dt.date) -> None:
     for f in schema["fields"]:
         name = f["name"]
         if "precisionField" in f:
             prec = f["precisionField"]
-            _add(
-                checks,
+            book.add(
+                "date-precision",
                 name,
-                book.check(
-                    "date-precision",
-                    name,
-                    lambda c, prec=prec: (
-                        (c.is_null() & pl.col(prec).is_null())
-                        | (
-                            (dates.precision_of(c) == pl.col(prec))
-                            & dates.earliest(c).is_not_null()
-                        )
-                    ),
-                    lambda v, row, name=name, prec=prec: (
-                        f"{name} {v!r} and {prec} {row.get(prec)!r} disagree: "
-                        "write YYYY for year, YYYY-MM for month, YYYY-MM-DD for day, both or neither"
-                    ),
+                lambda c, prec=prec: (
+                    (c.is_null() & pl.col(prec).is_null())
+                    | ((dates.precision_of(c) == pl.col(prec)) & dates.earliest(c).is_not_null())
+                ),
+                lambda v, row, name=name, prec=prec: (
+                    f"{name} {v!r} and {prec} {row.get(prec)!r} "
+                    "disagree: write YYYY for year, YYYY-MM for month, YYYY-MM-DD for day, both or neither"
                 ),
             )
-            _add(checks, name, _future(book, name, dates.earliest, today))
+            _future(book, name, dates.earliest, today)
         elif f.get("type") == "date":
-            _add(checks, name, _future(book, name, lambda c: c.str.to_date(strict=False), today))
+            _future(book, name, lambda c: c.str.to_date(strict=False), today)
 
 
 def _future(
     book: CheckBook, name: str, first_day: Callable[[pl.Expr], pl.Expr], today: dt.date
-) -> pa.Check:
-    return book.check(
+) -> None:
+    book.add(
         "future-date",
         name,
         lambda c: first_day(c) <= pl.lit(today),
@@ -222,37 +189,27 @@ def _future(
     )
 
 
-def _intervals(
-    schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBook, checks: Checks
-) -> None:
+def _intervals(schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBook) -> None:
     for iv in schema.get("intervals", []):
         start, end = iv["start"], iv["end"]
-        _add(
-            checks,
+        book.add(
+            "date-order",
             end,
-            book.check(
-                "date-order",
-                end,
-                lambda c, start=start: dates.latest(c) >= dates.earliest(pl.col(start)),
-                lambda v, row, start=start, end=end: (
-                    f"{end} {v!r} is before {start} {row.get(start)!r}"
-                ),
+            lambda c, start=start: dates.latest(c) >= dates.earliest(pl.col(start)),
+            lambda v, row, start=start, end=end: (
+                f"{end} {v!r} is before {start} {row.get(start)!r}"
             ),
         )
         within = iv.get("noOverlapWithin")
-        if within and frame is not None and set(within) <= set(frame.columns):
+        if within and frame is not None and set(within) | {start, end} <= set(frame.columns):
             bad = _overlapping_rows(frame, start, end, within)
-            _add(
-                checks,
+            book.add(
+                "interval-overlap",
                 start,
-                book.check(
-                    "interval-overlap",
-                    start,
-                    lambda c, bad=bad: ~pl.int_range(pl.len()).is_in(bad.implode()),
-                    lambda v, row, within=within: (
-                        f"this interval overlaps another row with the same {', '.join(within)} "
-                        f"({', '.join(str(row.get(w)) for w in within)}): merge them or fix the dates"
-                    ),
+                lambda _c, bad=bad: ~pl.int_range(pl.len()).is_in(bad.implode()),
+                lambda _v, row, within=within: (
+                    f"this interval overlaps another row with the same {', '.join(within)} "
+                    f"({', '.join(str(row.get(w)) for w in within)}): merge them or fix the dates"
                 ),
             )
 
@@ -265,98 +222,74 @@ def _overlapping_rows(frame: pl.DataFrame, start: str, end: str, within: list[st
         *within,
         dates.earliest(pl.col(start)).fill_null(dt.date(1, 1, 1)).alias("lo"),
         dates.latest(pl.col(end)).fill_null(far).alias("hi"),
-    ).sort([*within, "lo"])
+    ).sort([*within, "lo"], maintain_order=True)
     spans = spans.with_columns(pl.col("hi").cum_max().shift(1).over(within).alias("prev_hi"))
     return spans.filter(pl.col("lo") <= pl.col("prev_hi")).get_column("row")
 
 
-def _row_rules(schema: dict[str, Any], book: CheckBook, checks: Checks) -> None:
+def _row_rules(schema: dict[str, Any], book: CheckBook) -> None:
     for group in schema.get("exactlyOne", []):
-        _add(
-            checks,
+        book.add(
+            "exactly-one",
             group[0],
-            book.check(
-                "exactly-one",
-                group[0],
-                lambda _c, group=group: (
-                    pl.sum_horizontal(pl.col(g).is_not_null() for g in group) == 1
-                ),
-                lambda _v, row, group=group: (
-                    f"fill exactly one of {', '.join(group)} (found "
-                    f"{sum(row.get(g) is not None for g in group)})"
-                ),
+            lambda _c, group=group: pl.sum_horizontal(pl.col(g).is_not_null() for g in group) == 1,
+            lambda _v, row, group=group: (
+                f"fill exactly one of {', '.join(group)} (found "
+                f"{sum(row.get(g) is not None for g in group)})"
             ),
         )
     for a, b in schema.get("notEqual", []):
-        _add(
-            checks,
+        book.add(
+            "not-equal",
             b,
-            book.check(
-                "not-equal",
-                b,
-                lambda c, a=a: c != pl.col(a),
-                lambda v, _, a=a, b=b: f"{b} {v!r} is the same as {a}",
-            ),
+            lambda c, a=a: c != pl.col(a),
+            lambda v, _, a=a, b=b: f"{b} {v!r} is the same as {a}",
         )
     for f in schema["fields"]:
         for other, values in f.get("presentWhen", {}).items():
             name = f["name"]
-            _add(
-                checks,
+            book.add(
+                "present-when",
                 name,
-                book.check(
-                    "present-when",
-                    name,
-                    lambda c, other=other, values=values: (
-                        c.is_not_null() == pl.col(other).is_in(values)
-                    ),
-                    lambda v, row, name=name, other=other, values=values: (
-                        f"{name} must be filled when {other} is {' or '.join(values)}, and empty otherwise "
-                        f"({other} is {row.get(other)!r})"
-                    ),
+                lambda c, other=other, values=values: (
+                    c.is_not_null() == pl.col(other).is_in(values)
+                ),
+                lambda _v, row, name=name, other=other, values=values: (
+                    f"{name} must be filled when {other} is {' or '.join(values)}, and empty "
+                    f"otherwise ({other} is {row.get(other)!r})"
                 ),
             )
     names = {f["name"] for f in schema["fields"]}
     if {"latitude", "longitude"} <= names:
-        _add(
-            checks,
+        book.add(
+            "coordinates",
             "latitude",
-            book.check(
-                "coordinates",
-                "latitude",
-                lambda c: c.is_null() == pl.col("longitude").is_null(),
-                lambda _v, _r: "give latitude and longitude together, or neither",
-            ),
+            lambda c: c.is_null() == pl.col("longitude").is_null(),
+            lambda _v, _r: "give latitude and longitude together, or neither",
         )
 
 
-def _entity_types(schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks) -> None:
+def _entity_types(schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
     entities = frames.get("entities")
     if entities is None or not {"entity_id", "entity_type"} <= set(entities.columns):
         return
+    known = entities.get_column("entity_id")
     for f in schema["fields"]:
         if "entityType" not in f:
             continue
         name, allowed = f["name"], f["entityType"]
         good = entities.filter(pl.col("entity_type").is_in(allowed)).get_column("entity_id")
-        known = entities.get_column("entity_id")
-        _add(
-            checks,
+        book.add(
+            "entity-type",
             name,
-            book.check(
-                "entity-type",
-                name,
-                lambda c, good=good, known=known: (
-                    c.is_in(good.implode()) | ~c.is_in(known.implode())
-                ),
-                lambda v, _, name=name, allowed=allowed: (
-                    f"{name} {v!r} is an entity of the wrong type: it must be a {' or '.join(allowed)}"
-                ),
+            lambda c, good=good: c.is_in(good.implode()) | ~c.is_in(known.implode()),
+            lambda v, _, name=name, allowed=allowed: (
+                f"{name} {v!r} is an entity of the wrong type: it must be a {' or '.join(allowed)}"
             ),
         )
 
 
-def _referenced_by(schema: dict[str, Any], frames: Frames, book: CheckBook, checks: Checks) -> None:
+def _referenced_by(schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
     for ref in schema.get("referencedBy", []):
         child = frames.get(ref["resource"])
         key, field = ref["key"], ref["field"]
@@ -367,13 +300,9 @@ def _referenced_by(schema: dict[str, Any], frames: Frames, book: CheckBook, chec
                 child = child.filter(pl.col(col) == value)
         used = child.get_column(field).drop_nulls().unique()
         need = ref["description"]
-        _add(
-            checks,
+        book.add(
+            "unreferenced",
             key,
-            book.check(
-                "unreferenced",
-                key,
-                lambda c, used=used: c.is_in(used.implode()),
-                lambda v, _, need=need: f"{v!r} has no {need}",
-            ),
+            lambda c, used=used: c.is_in(used.implode()),
+            lambda v, _, need=need: f"{v!r} has no {need}",
         )

@@ -1,22 +1,22 @@
-"""Table Schema → Pandera checks, Arrow types and pandas dtypes: the one translator.
+"""Table Schema → checks, Arrow types and typed frames: the one translator.
 
 The Table Schemas in ``schemas/`` are the single source of truth. Pandera's own
 ``from_frictionless_schema`` drops dates, formats and foreign keys and makes every field
-required, so this module translates each field itself. Validation runs on the raw text of the
-CSV (every column a string) so that a type error is a located problem like any other; the typed
-forms used by releases come from the same field descriptors.
+required, so this module translates each field itself into declared checks (see
+:mod:`aesdata.checkbook`). Validation runs on the raw text of the CSV (every column a string) so
+that a type error is a located problem like any other; the typed forms used by releases come
+from the same field descriptors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import pandera.polars as pa
 import polars as pl
 
-Message = Callable[[Any, dict[str, Any]], str]
+from aesdata.checkbook import CheckBook
+
 TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 INTEGER = r"^[+-]?[0-9]+$"
@@ -25,67 +25,50 @@ URL = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$"
 SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
 
 
-@dataclass(frozen=True)
-class CheckInfo:
-    """What a failed check means: its rule id, the field it is about, and how to say it."""
-
-    rule: str
-    field: str | None
-    message: Message
-
-
-@dataclass
-class CheckBook:
-    """Pandera checks with unique names, and what each name means when it fails."""
-
-    info: dict[str, CheckInfo] = field(default_factory=dict)
-
-    def check(
-        self, rule: str, fieldname: str | None, test: Callable[[pl.Expr], pl.Expr], message: Message
-    ) -> pa.Check:
-        """A column check (``fieldname`` given) or a row-wise frame check; nulls pass."""
-        name = f"{rule}#{len(self.info)}"
-        self.info[name] = CheckInfo(rule, fieldname, message)
-
-        def run(data: pa.PolarsData) -> pl.LazyFrame:
-            expr = test(pl.col(data.key)) if fieldname is not None else test(pl.all())
-            return data.lazyframe.select(expr.fill_null(True).alias("ok"))
-
-        return pa.Check(run, name=name)
-
-
 def is_date_field(f: dict[str, Any]) -> bool:
     return "precisionField" in f
 
 
-def pandera_schema(
-    schema: dict[str, Any], book: CheckBook, extra: dict[str, list[pa.Check]]
-) -> pa.DataFrameSchema:
-    """The Pandera schema of one table's raw text: its Table Schema plus ``extra`` rule checks."""
+def declare(schema: dict[str, Any], book: CheckBook) -> None:
+    """Declare every check the Table Schema states: types, constraints, keys."""
     pk = list(schema.get("primaryKey", []))
-    columns = {f["name"]: _column(f, pk, book, extra.get(f["name"], [])) for f in schema["fields"]}
-    return pa.DataFrameSchema(
-        columns,
-        unique=pk if len(pk) > 1 else None,
-        strict=False,
-        coerce=False,
-    )
+    for f in schema["fields"]:
+        name, cons = f["name"], f.get("constraints", {})
+        if cons.get("required") or name in pk:
+            book.flag(
+                "required",
+                "required",
+                [name],
+                lambda _v, _r, n=name: f"{n} is required: fill it in",
+            )
+        if pk == [name]:
+            book.flag(
+                "unique",
+                "primary-key",
+                [name],
+                lambda v, _r, n=name: f"{n} {v!r} is used by another row: IDs must be unique",
+            )
+        elif cons.get("unique"):
+            book.flag(
+                "unique",
+                "unique",
+                [name],
+                lambda v, _r, n=name: f"{n} {v!r} appears more than once",
+            )
+        _declare_type(f, book)
+        _declare_constraints(f, book)
+    if len(pk) > 1:
+        book.flag(
+            "key",
+            "primary-key",
+            pk,
+            lambda _v, row: (
+                f"another row has the same {', '.join(pk)}: {', '.join(str(row.get(k)) for k in pk)}"
+            ),
+        )
 
 
-def _column(f: dict[str, Any], pk: list[str], book: CheckBook, extra: list[pa.Check]) -> pa.Column:
-    name, cons = f["name"], f.get("constraints", {})
-    derived = (_type_check(f, book), *_constraint_checks(f, book))
-    checks = [c for c in derived if c is not None] + extra
-    return pa.Column(
-        pl.Utf8,
-        checks=checks,
-        nullable=not cons.get("required", False) and name not in pk,
-        unique=bool(cons.get("unique")) or pk == [name],
-        required=False,
-    )
-
-
-def _type_check(f: dict[str, Any], book: CheckBook) -> pa.Check | None:
+def _declare_type(f: dict[str, Any], book: CheckBook) -> None:
     name, ftype = f["name"], f.get("type", "string")
     tests: dict[str, Callable[[pl.Expr], pl.Expr]] = {
         "integer": lambda c: c.str.contains(INTEGER),
@@ -100,7 +83,7 @@ def _type_check(f: dict[str, Any], book: CheckBook) -> pa.Check | None:
         "year": lambda c: c.str.contains(r"^\d{4}$"),
     }
     if ftype == "string" and f.get("format") == "uri":
-        return book.check(
+        book.add(
             "url-scheme",
             name,
             lambda c: c.str.contains(URL),
@@ -109,66 +92,51 @@ def _type_check(f: dict[str, Any], book: CheckBook) -> pa.Check | None:
                 "starting with https:// or http://"
             ),
         )
-    if ftype not in tests:
-        return None
-    hint = {"date": " (YYYY-MM-DD, a real calendar day)"}.get(ftype, "")
-    return book.check(
-        "type", name, tests[ftype], lambda v, _: f"{name} {v!r} is not a valid {ftype}{hint}"
-    )
+    elif ftype in tests:
+        hint = {"date": " (YYYY-MM-DD, a real calendar day)"}.get(ftype, "")
+        book.add(
+            "type", name, tests[ftype], lambda v, _: f"{name} {v!r} is not a valid {ftype}{hint}"
+        )
 
 
-def _constraint_checks(f: dict[str, Any], book: CheckBook) -> list[pa.Check]:
+def _declare_constraints(f: dict[str, Any], book: CheckBook) -> None:
     name, cons = f["name"], f.get("constraints", {})
-    checks = []
     if "pattern" in cons:
-        checks.append(_pattern_check(name, cons["pattern"], book))
+        pattern = cons["pattern"]
+        hint = SLUG_HINT if pattern.startswith("^[a-z0-9]+") else f"expected {pattern}"
+        book.add(
+            "pattern",
+            name,
+            lambda c: c.str.contains(f"^(?:{pattern})$"),
+            lambda v, _: f"{name} {v!r} has the wrong form: {hint}",
+        )
     if "enum" in cons:
         allowed = [str(v) for v in cons["enum"]]
-        checks.append(
-            book.check(
-                "enum",
-                name,
-                lambda c: c.is_in(allowed),
-                lambda v, _: f"{name} {v!r} is not allowed: use one of {', '.join(allowed)}",
-            )
+        book.add(
+            "enum",
+            name,
+            lambda c: c.is_in(allowed),
+            lambda v, _: f"{name} {v!r} is not allowed: use one of {', '.join(allowed)}",
         )
     if "minimum" in cons or "maximum" in cons:
-        checks.append(_range_check(name, cons.get("minimum"), cons.get("maximum"), book))
+        lo, hi = cons.get("minimum"), cons.get("maximum")
+        book.add(
+            "range",
+            name,
+            lambda c: _between(c.cast(pl.Float64, strict=False), lo, hi),
+            lambda v, _: f"{name} {v} is out of range [{lo}, {hi}]",
+        )
     if "minLength" in cons or "maxLength" in cons:
-        checks.append(_length_check(name, cons.get("minLength", 0), cons.get("maxLength"), book))
-    return checks
-
-
-def _pattern_check(name: str, pattern: str, book: CheckBook) -> pa.Check:
-    anchored = f"^(?:{pattern})$"
-    hint = SLUG_HINT if pattern.startswith("^[a-z0-9]+") else f"expected {pattern}"
-    return book.check(
-        "pattern",
-        name,
-        lambda c: c.str.contains(anchored),
-        lambda v, _: f"{name} {v!r} has the wrong form: {hint}",
-    )
-
-
-def _range_check(name: str, lo: float | None, hi: float | None, book: CheckBook) -> pa.Check:
-    return book.check(
-        "range",
-        name,
-        lambda c: _between(c.cast(pl.Float64, strict=False), lo, hi),
-        lambda v, _: f"{name} {v} is out of range [{lo}, {hi}]",
-    )
-
-
-def _length_check(name: str, lo: int, hi: int | None, book: CheckBook) -> pa.Check:
-    return book.check(
-        "length",
-        name,
-        lambda c: _between(c.str.len_chars(), lo, hi),
-        lambda v, _: (
-            f"{name} has {len(str(v))} characters; allowed: {lo} to "
-            f"{hi if hi is not None else 'any'}"
-        ),
-    )
+        shortest, longest = cons.get("minLength", 0), cons.get("maxLength")
+        book.add(
+            "length",
+            name,
+            lambda c: _between(c.str.len_chars(), shortest, longest),
+            lambda v, _: (
+                f"{name} has {len(str(v))} characters; allowed: {shortest} to "
+                f"{longest if longest is not None else 'any'}"
+            ),
+        )
 
 
 def _between(value: pl.Expr, lo: float | None, hi: float | None) -> pl.Expr:

@@ -1,0 +1,141 @@
+"""Benchmark aesdata against the I/O floor and the official validator, as whole processes.
+
+    python scripts/bench.py [--sizes 10000 100000 1000000] [--runs 5] [--work /tmp/aesdata-bench]
+
+For each size it writes a synthetic package (scripts/synth.py), then runs, interleaved and
+``--runs`` times each: the floor (pyarrow reads every CSV and writes zstd Parquet),
+``aesdata validate``, ``aesdata build``, ``aesdata build --archive`` and the official
+``frictionless validate`` (fewer runs: it is slow). It reports the median wall time, its ratio
+to the floor's median, and the peak resident memory of each process (from ``wait4``), against
+the size of the CSVs. Timings on a shared machine are noisy: read ratios, not absolutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+FLOOR = """
+import sys, pathlib, tempfile, pyarrow.csv as c, pyarrow.parquet as q
+out = pathlib.Path(tempfile.mkdtemp())
+for p in sorted(pathlib.Path(sys.argv[1], "data").glob("*.csv")):
+    q.write_table(c.read_csv(p), out / (p.stem + ".parquet"), compression="zstd")
+"""
+
+
+def run(cmd: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in bytes and exit status of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
+
+
+def tools(pkg: Path, out: Path) -> dict[str, list[str]]:
+    aesdata = str(BIN / "aesdata")
+    return {
+        "floor (pyarrow CSV → zstd Parquet)": [sys.executable, "-c", FLOOR, str(pkg)],
+        "aesdata validate": [aesdata, "validate", str(pkg)],
+        "aesdata build": [aesdata, "build", str(pkg), "--out", str(out / "release")],
+        "aesdata build --archive": [
+            aesdata,
+            "build",
+            str(pkg),
+            "--out",
+            str(out / "release-zip"),
+            "--archive",
+        ],
+        "frictionless validate": [
+            str(BIN / "frictionless"),
+            "validate",
+            str(pkg / "datapackage.json"),
+        ],
+    }
+
+
+def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, object]]:
+    pkg = work / f"synth-{size}"
+    if not (pkg / "datapackage.json").is_file():
+        subprocess.run(
+            [sys.executable, str(HERE / "synth.py"), "--events", str(size), "--out", str(pkg)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    csv_bytes = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv"))
+    commands = tools(pkg, work)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    memory: dict[str, int] = dict.fromkeys(commands, 0)
+    for i in range(runs):
+        for name, cmd in commands.items():
+            if name.startswith("frictionless") and i >= slow_runs:
+                continue
+            seconds, rss, code = run(cmd)
+            if code != 0:
+                raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")
+            times[name].append(seconds)
+            memory[name] = max(memory[name], rss)
+            print(f"  {size:>9} {name:<36} {seconds:8.2f} s", file=sys.stderr)
+    floor = statistics.median(times[next(iter(commands))])
+    return [
+        {
+            "events": size,
+            "tool": name,
+            "runs": len(t),
+            "median_s": statistics.median(t),
+            "ratio": statistics.median(t) / floor,
+            "peak_mb": memory[name] / 2**20,
+            "memory_ratio": memory[name] / csv_bytes,
+            "csv_mb": csv_bytes / 2**20,
+        }
+        for name, t in times.items()
+        if t
+    ]
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| events | tool | runs | median (s) | × floor | peak memory (MB) | × CSV size |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [
+        f"| {r['events']:,} | {r['tool']} | {r['runs']} | {r['median_s']:.2f} | {r['ratio']:.2f} | "
+        f"{r['peak_mb']:.0f} | {r['memory_ratio']:.2f} |"
+        for r in rows
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--slow-runs", type=int, default=1, help="runs of the official validator")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/aesdata-bench"))
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes:
+        rows += bench(size, args.runs, args.slow_runs, args.work)
+        shutil.rmtree(args.work / "release", ignore_errors=True)
+        shutil.rmtree(args.work / "release-zip", ignore_errors=True)
+    print(
+        f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"command: python scripts/bench.py {' '.join(sys.argv[1:])}")
+    for size in args.sizes:
+        csv_mb = next(r["csv_mb"] for r in rows if r["events"] == size)
+        print(f"CSV size at {size:,} events: {csv_mb:.0f} MB")
+    print(markdown(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Declared checks, run two ways: one fused polars query to screen, Pandera to report.
+
+Every rule, whether it comes from a Table Schema constraint or from :mod:`aesdata.rules`, is
+declared once here as a boolean polars expression per row, with its rule id and its message.
+Pandera's polars backend evaluates each check as a separate query, which costs a pass over the
+table per check; so all of a table's checks are first evaluated together in a single query
+(polars shares common subexpressions and runs them in parallel). Only the checks that fail are
+then handed to Pandera, as named ``Check`` objects on a generated ``DataFrameSchema``, whose lazy
+validation collects every failing row. A valid table never imports Pandera at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+Message = Callable[[Any, dict[str, Any]], str]
+Explain = Callable[[Any, dict[str, Any]], list[tuple[str, str]]]
+Test = Callable[[pl.Expr], pl.Expr]
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check: its unique name, rule id, field, per-row expression and how to explain a failure.
+
+    ``kind`` is ``check`` for a Pandera ``Check``, or ``required`` / ``unique`` / ``key`` for the
+    column and schema flags Pandera has built in (nullable, unique, unique over several fields).
+    """
+
+    name: str
+    rule: str
+    field: str
+    expr: pl.Expr
+    explain: Explain
+    kind: str = "check"
+    fields: tuple[str, ...] = ()
+    passes: pl.Expr | None = None
+
+    @property
+    def screen_expr(self) -> pl.Expr:
+        """True when no row fails: an aggregate where one is cheaper than testing each row."""
+        return self.passes if self.passes is not None else self.expr.all()
+
+
+@dataclass
+class CheckBook:
+    """The checks declared for one table, by unique name."""
+
+    specs: dict[str, CheckSpec] = field(default_factory=dict)
+
+    def add(self, rule: str, fieldname: str, test: Test, message: Message) -> None:
+        """A check of one field whose failure is one problem of ``rule``; nulls pass."""
+        self.explained(rule, fieldname, test, lambda v, row: [(rule, message(v, row))])
+
+    def explained(self, rule: str, fieldname: str, test: Test, explain: Explain) -> None:
+        """A check whose failures ``explain`` turns into problems (one failure, several rules)."""
+        name = f"{rule}#{len(self.specs)}"
+        expr = test(pl.col(fieldname)).fill_null(True)
+        self.specs[name] = CheckSpec(name, rule, fieldname, expr, explain)
+
+    def flag(self, kind: str, rule: str, fields: list[str], message: Message) -> None:
+        """Pandera's built-ins: ``required`` (not null), ``unique`` or ``key`` (several fields)."""
+        cols = [pl.col(f) for f in fields]
+        expr = {
+            "required": cols[0].is_not_null(),
+            "unique": cols[0].is_unique(),
+            "key": pl.struct(cols).is_unique(),
+        }[kind]
+        passes = {
+            "required": cols[0].null_count() == 0,
+            "unique": cols[0].drop_nulls().n_unique() == cols[0].drop_nulls().len(),
+            "key": pl.struct(cols).n_unique() == pl.len(),
+        }[kind]
+        name = f"{kind}:{','.join(fields)}"
+        self.specs[name] = CheckSpec(
+            name,
+            rule,
+            fields[0],
+            expr,
+            lambda v, row: [(rule, message(v, row))],
+            kind,
+            tuple(fields),
+            passes,
+        )
+
+    def screen(self, frame: pl.DataFrame) -> list[CheckSpec]:
+        """The checks that fail somewhere in ``frame``, from one query over all of them."""
+        present = [
+            s for s in self.specs.values() if set(s.fields or (s.field,)) <= set(frame.columns)
+        ]
+        if not present or frame.is_empty():
+            return []
+        result = frame.lazy().select([s.screen_expr.alias(s.name) for s in present]).collect()
+        return [s for s in present if not result.get_column(s.name)[0]]
+
+
+def pandera_schema(specs: list[CheckSpec], columns: list[str]) -> Any:
+    """A Pandera ``DataFrameSchema`` over raw text holding exactly ``specs``, as named checks."""
+    import pandera.polars as pa
+
+    checks: dict[str, list[Any]] = {}
+    flags: dict[str, dict[str, bool]] = {}
+    unique: list[str] | None = None
+    for spec in specs:
+        if spec.kind == "check":
+            checks.setdefault(spec.field, []).append(_pandera_check(pa, spec))
+        elif spec.kind == "key":
+            unique = list(spec.fields)
+        else:
+            flags.setdefault(spec.field, {})[
+                "nullable" if spec.kind == "required" else "unique"
+            ] = True
+    cols = {
+        name: pa.Column(
+            pl.Utf8,
+            checks=checks.get(name, []),
+            nullable=not flags.get(name, {}).get("nullable", False),
+            unique=flags.get(name, {}).get("unique", False),
+            required=False,
+        )
+        for name in columns
+    }
+    return pa.DataFrameSchema(cols, unique=unique, strict=False, coerce=False)
+
+
+def _pandera_check(pa: Any, spec: CheckSpec) -> Any:
+    expr = spec.expr
+
+    def run(data: Any) -> pl.LazyFrame:
+        return data.lazyframe.select(expr.alias("ok"))
+
+    return pa.Check(run, name=spec.name)
