@@ -103,7 +103,7 @@ def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, ob
 
 def markdown(rows: list[dict[str, object]]) -> str:
     lines = [
-        "| events | tool | runs | median (s) | × floor | peak memory (MB) | × CSV size |",
+        "| events | tool | runs | median (s) | x floor | peak memory (MB) | x CSV size |",
         "|---:|---|---:|---:|---:|---:|---:|",
     ]
     lines += [

@@ -91,8 +91,11 @@ BUILTIN = {
 def _problems(cases: pl.DataFrame, table: Table, specs: dict[str, CheckSpec]) -> list[Problem]:
     """Pandera's failure cases → located problems with a message a contributor can act on."""
     file, frame = table.resource.relpath, table.frame
-    keys = {f"{s.kind}:{s.field}": s for s in specs.values() if s.kind in ("required", "unique")}
-    keys.update({"key": s for s in specs.values() if s.kind == "key"})
+    keys = {
+        s.kind if s.kind == "key" else f"{s.kind}:{s.field}": s
+        for s in specs.values()
+        if s.kind != "check"
+    }
     out = []
     for case in cases.iter_rows(named=True):
         index, check = case["index"], case["check"]
