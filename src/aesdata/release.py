@@ -15,6 +15,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,23 +103,29 @@ def _write_release(
     archive: bool,
     say: Progress,
 ) -> list[str]:
-    for res in package.resources:
-        say(f"writing {res.name}")
-        write_parquet(package, res.name, frames[res.name], out / f"{res.name}.parquet")
-        (out / f"{res.name}.json").write_bytes(
-            frames[res.name].write_json().encode("utf-8") + b"\n"
-        )
-        shutil.copyfile(res.path, out / f"{res.name}.csv")
+    say("writing Parquet, JSON and CSV")
+    jobs = [
+        (write_parquet, (package, res.name, frames[res.name], out / f"{res.name}.parquet"))
+        for res in package.resources
+    ]
+    jobs += [
+        (frames[res.name].write_json, (out / f"{res.name}.json",)) for res in package.resources
+    ]
+    jobs += [(shutil.copyfile, (res.path, out / f"{res.name}.csv")) for res in package.resources]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        for future in [pool.submit(job, *args) for job, args in jobs]:
+            future.result()
     say("writing the bundle, descriptor and card")
-    _write_bundle(package, frames, out)
+    _write_bundle(package, [res.name for res in package.resources], out)
     if changelog:
         changes.write(changelog, out)
     (out / "README.md").write_text(card.render(package, frames, changelog), encoding="utf-8")
-    _write_descriptor(package, frames, out)
+    digests = Digests(out)
+    _write_descriptor(package, frames, out, digests)
     if archive:
         say("writing the archive")
         _write_zip(out, out / f"{package.name}-{package.version}.zip")
-    _write_checksums(out)
+    _write_checksums(out, digests)
     return sorted(p.name for p in out.iterdir())
 
 
@@ -144,14 +151,71 @@ def package_meta(package: Package) -> dict[str, Any]:
     return {k: v for k, v in package.descriptor.items() if k != "resources"}
 
 
-def _write_bundle(package: Package, frames: dict[str, pl.DataFrame], out: Path) -> None:
-    """One JSON file with every table, written from each table's JSON text (no re-parsing)."""
+def _write_bundle(package: Package, tables: list[str], out: Path) -> None:
+    """One JSON file with every table, assembled from the tables' JSON files (no re-encoding)."""
     head = json.dumps(package_meta(package), ensure_ascii=False, sort_keys=True)
-    with (out / f"{package.name}-{package.version}.json").open("w", encoding="utf-8") as fh:
-        fh.write(f'{{"package":{head},"tables":{{')
-        for i, (name, frame) in enumerate(frames.items()):
-            fh.write(("," if i else "") + json.dumps(name) + ":" + frame.write_json())
-        fh.write("}}\n")
+    with (out / f"{package.name}-{package.version}.json").open("wb") as fh:
+        fh.write(f'{{"package":{head},"tables":{{'.encode())
+        for i, name in enumerate(tables):
+            fh.write((("," if i else "") + json.dumps(name) + ":").encode())
+            fh.flush()
+            _append_file(out / f"{name}.json", fh)
+        fh.write(b"}}\n")
+
+
+def _append_file(source: Path, fh: Any) -> None:
+    """Append ``source`` to the open file ``fh``, in the kernel where it can (no Python copy)."""
+    with source.open("rb") as part:
+        remaining = source.stat().st_size
+        try:
+            while remaining > 0:
+                copied = os.copy_file_range(part.fileno(), fh.fileno(), remaining)
+                if copied == 0:
+                    break
+                remaining -= copied
+        except (AttributeError, OSError):
+            part.seek(source.stat().st_size - remaining)
+            shutil.copyfileobj(part, fh, 1 << 20)
+        fh.seek(0, os.SEEK_END)
+
+
+class Digests:
+    """sha256 and size of release files, each computed once, big files hashed in parallel."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.known: dict[str, tuple[int, str]] = {}
+
+    def of(self, name: str) -> tuple[int, str]:
+        if name not in self.known:
+            self.prefetch([name])
+        return self.known[name]
+
+    def prefetch(self, names: list[str]) -> None:
+        todo = [n for n in names if n not in self.known]
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            for name, result in zip(todo, pool.map(self._digest, todo), strict=True):
+                self.known[name] = result
+
+    def entry(self, name: str, rname: str, mediatype: str, **extra: Any) -> dict[str, Any]:
+        """A descriptor resource for file ``name``, with its bytes and hash."""
+        size, digest = self.of(name)
+        entry: dict[str, Any] = {
+            "name": rname,
+            "path": name,
+            "format": name.rsplit(".", 1)[-1],
+            "mediatype": mediatype,
+            "bytes": size,
+            "hash": f"sha256:{digest}",
+        }
+        if not name.endswith(".parquet"):
+            entry["encoding"] = "utf-8"
+        return {**entry, **extra}
+
+    def _digest(self, name: str) -> tuple[int, str]:
+        path = self.out / name
+        with path.open("rb") as fh:
+            return path.stat().st_size, hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def build_date(frames: dict[str, pl.DataFrame]) -> str:
@@ -169,51 +233,48 @@ def build_date(frames: dict[str, pl.DataFrame]) -> str:
     return f"{max(days).isoformat()}T00:00:00Z" if days else "1980-01-01T00:00:00Z"
 
 
-def _write_descriptor(package: Package, frames: dict[str, pl.DataFrame], out: Path) -> None:
+def _write_descriptor(
+    package: Package, frames: dict[str, pl.DataFrame], out: Path, digests: Digests
+) -> None:
     """The release's own Data Package: every file with its size and sha256.
 
     CSVs are tabular resources with their Table Schemas, so the official validator checks them
     again; Parquet and JSON are ``file`` resources, whose bytes and hash it verifies.
     """
+    digests.prefetch(sorted(p.name for p in out.iterdir()))
+    entry = digests.entry
     resources = []
     for res in package.resources:
-        schema = {
+        keys = {
             k: v
             for k, v in res.schema.items()
             if k in ("primaryKey", "foreignKeys", "missingValues")
         }
-        resources.append(
-            _entry(
-                out,
+        resources += [
+            entry(
                 f"{res.name}.csv",
                 res.name,
                 "text/csv",
                 title=res.name,
                 type="table",
-                schema={"fields": res.schema["fields"], **schema},
-            )
-        )
-        resources.append(
-            _entry(
-                out,
+                schema={"fields": res.schema["fields"], **keys},
+            ),
+            entry(
                 f"{res.name}.parquet",
                 f"{res.name}-parquet",
                 "application/vnd.apache.parquet",
                 type="file",
                 description=f"{res.name} as typed Parquet (zstd)",
                 **{"aesdata:fields": release_fields(res.schema)},
-            )
-        )
-        resources.append(
-            _entry(
-                out,
+            ),
+            entry(
                 f"{res.name}.json",
                 f"{res.name}-json",
                 "application/json",
                 type="file",
                 description=f"{res.name} as a JSON array of records",
-            )
-        )
+            ),
+        ]
     extras = [
         (
             f"{package.name}-{package.version}.json",
@@ -226,7 +287,7 @@ def _write_descriptor(package: Package, frames: dict[str, pl.DataFrame], out: Pa
         ("changelog.json", "changelog-json", "application/json", "the changes, for tools"),
     ]
     resources += [
-        _entry(out, name, rname, media, type="file", description=what)
+        entry(name, rname, media, type="file", description=what)
         for name, rname, media, what in extras
         if (out / name).is_file()
     ]
@@ -235,27 +296,10 @@ def _write_descriptor(package: Package, frames: dict[str, pl.DataFrame], out: Pa
     (out / "datapackage.json").write_text(text, encoding="utf-8")
 
 
-def _entry(out: Path, name: str, rname: str, mediatype: str, **extra: Any) -> dict[str, Any]:
-    data = (out / name).read_bytes()
-    entry: dict[str, Any] = {
-        "name": rname,
-        "path": name,
-        "format": name.rsplit(".", 1)[-1],
-        "mediatype": mediatype,
-        "bytes": len(data),
-        "hash": f"sha256:{hashlib.sha256(data).hexdigest()}",
-    }
-    if not name.endswith(".parquet"):
-        entry["encoding"] = "utf-8"
-    return {**entry, **extra}
-
-
-def _write_checksums(out: Path) -> None:
-    lines = [
-        f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n"
-        for p in sorted(out.iterdir())
-        if p.is_file() and p.name != "SHA256SUMS"
-    ]
+def _write_checksums(out: Path, digests: Digests) -> None:
+    names = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS")
+    digests.prefetch(names)
+    lines = [f"{digests.of(name)[1]}  {name}\n" for name in names]
     (out / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
 
 
