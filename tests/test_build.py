@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import aesdata.release
 from aesdata.cli import main
 from aesdata.release import build
+from aesdata.schema import TRUE_VALUES
 
 TABLES = [
     "entities",
@@ -125,7 +126,9 @@ def test_every_cell_round_trips_through_parquet_and_json(release: Path, table: s
         for name, text in row.items():
             expected = text or None
             for got in (prow[name], jrow[name]):
-                if isinstance(got, float):
+                if isinstance(got, bool):
+                    assert got == (text in TRUE_VALUES), (table, name)
+                elif isinstance(got, float):
                     assert got == float(text)
                 else:
                     assert _as_text(got) == expected, (table, name)

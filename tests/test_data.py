@@ -131,8 +131,11 @@ def test_shipped_package_passes_the_official_validator() -> None:
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
 
 
-SEED_CITATIONS = {"seed-article", "seed-ref-wikipedia-alliance-of-sahel-states",
-                  "seed-ref-sahellibertynews-2025-06-03"}
+SEED_CITATIONS = {
+    "seed-article",
+    "seed-ref-wikipedia-alliance-of-sahel-states",
+    "seed-ref-sahellibertynews-2025-06-03",
+}
 
 
 def seed_references() -> set[str]:
@@ -142,10 +145,15 @@ def seed_references() -> set[str]:
 def test_seed_references_include_every_entry_of_the_reference_list() -> None:
     seed = seed_references()
     urls = {c["url"] for c in rows("citations") if c["citation_id"] in seed}
-    for host in ("africanews.com", "pulseofafrica.info", "trtafrika.com", "sahellibertynews.com",
-                 "en.wikipedia.org/wiki/Alliance_of_Sahel_States"):
+    for host in (
+        "africanews.com",
+        "pulseofafrica.info",
+        "trtafrika.com",
+        "sahellibertynews.com",
+        "en.wikipedia.org/wiki/Alliance_of_Sahel_States",
+    ):
         assert any(host in url for url in urls), host
-    assert SEED_CITATIONS <= seed_references()
+    assert seed_references() >= SEED_CITATIONS
 
 
 def test_first_edition_minimums() -> None:

@@ -19,7 +19,7 @@ from aesdata.package import DESCRIPTOR, Package, PackageError, open_package
 from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
 from aesdata.rules import declare_rules
-from aesdata.schema import declare
+from aesdata.schema import declare, typed_frame
 
 
 def validate(
@@ -41,6 +41,26 @@ def validate_package(package: Package, today: dt.date) -> tuple[Report, dict[str
     """Every problem of an opened package, and its tables as read (for a build to reuse)."""
     tables, problems = read_tables(package)
     return Report(problems + check_tables(tables, today)), tables
+
+
+class InvalidPackage(Exception):
+    """The package does not pass validation; ``report`` holds every problem."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(report.summary())
+        self.report = report
+
+
+def checked_frames(
+    package: Package, today: dt.date | None = None
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """Raw (text) and typed frames of a valid package; :class:`InvalidPackage` otherwise."""
+    report, tables = validate_package(package, today or dt.date.today())
+    if not report.valid:
+        raise InvalidPackage(report)
+    raw = {res.name: tables[res.name].frame for res in package.resources}
+    typed = {name: typed_frame(frame, package.resource(name).schema) for name, frame in raw.items()}
+    return raw, typed
 
 
 def read_tables(package: Package) -> tuple[dict[str, Table], list[Problem]]:

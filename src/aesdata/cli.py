@@ -90,3 +90,71 @@ def build(path: str, out: str, previous: str | None, archive: bool) -> None:
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
     click.echo(f"wrote {len(release.files)} files to {release.path}")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.option(
+    "--out",
+    default="docs/data-dictionary.md",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the data dictionary (relative to the current directory).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing; exit 1 if the file is missing or stale."
+)
+def docs(path: str, out: str, check: bool) -> None:
+    """Write the data dictionary of the package at PATH, generated from its schemas."""
+    from pathlib import Path
+
+    from aesdata.dictionary import render
+    from aesdata.package import PackageError, open_package
+
+    try:
+        text = render(open_package(path))
+    except PackageError as exc:
+        click.echo(f"docs failed: {exc}", err=True)
+        sys.exit(1)
+    target = Path(out)
+    if check:
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current != text:
+            click.echo(f"{out} is stale: run `aesdata docs` and commit it", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def stats(path: str, fmt: str) -> None:
+    """Print statistics of the package at PATH: rows, years, types, precision, sources."""
+    import json
+
+    from tabulate import tabulate
+
+    from aesdata.check import InvalidPackage, checked_frames
+    from aesdata.package import PackageError, open_package
+    from aesdata.stats import compute
+
+    try:
+        _raw, typed = checked_frames(open_package(path))
+    except InvalidPackage as exc:
+        click.echo(exc.report.render("text"), err=True)
+        sys.exit(1)
+    except PackageError as exc:
+        click.echo(f"stats failed: {exc}", err=True)
+        sys.exit(1)
+    tables = compute(typed)
+    if fmt == "json":
+        click.echo(json.dumps(tables, ensure_ascii=False, indent=2, default=str))
+        return
+    for table in tables:
+        click.echo(f"{table['title']}\n{tabulate(table['rows'], headers=table['columns'])}\n")

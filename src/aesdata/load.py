@@ -8,7 +8,6 @@ per version; a corrupt file or an unreachable server is a :class:`LoadError`, ne
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import re
@@ -180,24 +179,24 @@ def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
 
 def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
     """A source package (CSV): validated, then typed exactly as a release would be."""
-    from aesdata.check import validate_package
+    from aesdata.check import InvalidPackage, checked_frames
     from aesdata.package import open_package
-    from aesdata.schema import arrow_schema, typed_frame
+    from aesdata.schema import arrow_schema
 
     package = open_package(directory)
-    report, tables = validate_package(package, dt.date.today())
-    if not report.valid:
+    try:
+        _raw, typed = checked_frames(package)
+    except InvalidPackage as exc:
         raise LoadError(
-            f"{directory} does not pass validation: {report.summary()} "
-            "(run `aesdata validate` for details)"
-        )
+            f"{directory} does not pass validation: {exc} (run `aesdata validate` for details)"
+        ) from None
     out = {}
-    for name in names or [r.name for r in package.resources]:
-        if name not in tables:
-            raise LoadError(f"no table {name!r}: tables are {', '.join(tables)}")
-        schema = package.resource(name).schema
-        typed = typed_frame(tables[name].frame, schema)
-        out[name] = to_pandas(typed.to_arrow().cast(arrow_schema(schema)))
+    for name in names or list(typed):
+        if name not in typed:
+            raise LoadError(f"no table {name!r}: tables are {', '.join(typed)}")
+        out[name] = to_pandas(
+            typed[name].to_arrow().cast(arrow_schema(package.resource(name).schema))
+        )
     return out
 
 

@@ -24,10 +24,10 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from aesdata import card, changes
-from aesdata.check import validate_package
+from aesdata.check import InvalidPackage, checked_frames
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
-from aesdata.schema import arrow_schema, release_fields, typed_frame
+from aesdata.schema import arrow_schema, release_fields
 
 Progress = Callable[[str], None]
 
@@ -86,13 +86,12 @@ def build(
 def _validated_frames(
     package: Package, today: dt.date
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    """Raw and typed frames of a package that passes validation; otherwise :class:`BuildError`."""
-    report, tables = validate_package(package, today)
-    if not report.valid:
-        raise BuildError("the data does not pass validation: no release was written", report)
-    raw = {res.name: tables[res.name].frame for res in package.resources}
-    typed = {name: typed_frame(frame, package.resource(name).schema) for name, frame in raw.items()}
-    return raw, typed
+    try:
+        return checked_frames(package, today)
+    except InvalidPackage as exc:
+        raise BuildError(
+            "the data does not pass validation: no release was written", exc.report
+        ) from None
 
 
 def _write_release(
