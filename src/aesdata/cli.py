@@ -73,7 +73,8 @@ def _progress() -> Callable[[str], None] | None:
     help="The previous release, for the changelog and the check that no ID was dropped.",
 )
 @click.option("--archive", is_flag=True, help="Also write a zip of the whole release.")
-def build(path: str, out: str, previous: str | None, archive: bool) -> None:
+@click.option("--sqlite", is_flag=True, help="Also write a SQLite database and Datasette metadata.")
+def build(path: str, out: str, previous: str | None, archive: bool, sqlite: bool) -> None:
     """Build a versioned release of the package at PATH: Parquet, JSON, CSV, descriptor, checksums."""
     from aesdata.load import LoadError
     from aesdata.package import PackageError
@@ -81,7 +82,9 @@ def build(path: str, out: str, previous: str | None, archive: bool) -> None:
     from aesdata.release import build as run
 
     try:
-        release = run(path, out, previous=previous, archive=archive, progress=_progress())
+        release = run(
+            path, out, previous=previous, archive=archive, sqlite=sqlite, progress=_progress()
+        )
     except BuildError as exc:
         click.echo(exc.report.render("text"), err=True)
         click.echo(f"build failed: {exc}", err=True)

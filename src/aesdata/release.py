@@ -23,7 +23,7 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from aesdata import card, changes
+from aesdata import card, changes, database
 from aesdata.check import InvalidPackage, checked_frames
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
@@ -54,6 +54,7 @@ def build(
     out: str | Path = "dist",
     previous: str | None = None,
     archive: bool = False,
+    sqlite: bool = False,
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> Release:
@@ -75,7 +76,7 @@ def build(
     _clear(staging)
     staging.mkdir(parents=True)
     try:
-        files = _write_release(package, frames, changelog, staging, archive, say)
+        files = _write_release(package, frames, changelog, staging, archive, sqlite, say)
         _swap(staging, out)
     except BaseException:
         _clear(staging)
@@ -100,6 +101,7 @@ def _write_release(
     changelog: dict[str, Any],
     out: Path,
     archive: bool,
+    sqlite: bool,
     say: Progress,
 ) -> list[str]:
     say("writing Parquet, JSON and CSV")
@@ -119,6 +121,10 @@ def _write_release(
     if changelog:
         changes.write(changelog, out)
     (out / "README.md").write_text(card.render(package, frames, changelog), encoding="utf-8")
+    if sqlite:
+        say("writing the SQLite database")
+        database.write_sqlite(package, frames, out / f"{package.name}.db")
+        database.write_metadata(package, out / "datasette-metadata.json")
     digests = Digests(out)
     _write_descriptor(package, frames, out, digests)
     if archive:
@@ -284,6 +290,18 @@ def _write_descriptor(
         ("README.md", "card", "text/markdown", "the dataset card"),
         ("CHANGELOG.md", "changelog", "text/markdown", "changes since the previous release"),
         ("changelog.json", "changelog-json", "application/json", "the changes, for tools"),
+        (
+            f"{package.name}.db",
+            "sqlite",
+            "application/vnd.sqlite3",
+            "every table as SQLite",
+        ),
+        (
+            "datasette-metadata.json",
+            "datasette-metadata",
+            "application/json",
+            "metadata for Datasette",
+        ),
     ]
     resources += [
         entry(name, rname, media, type="file", description=what)

@@ -1,0 +1,106 @@
+"""A release as a SQLite database that Datasette serves as a browsable, searchable site.
+
+Every table keeps its primary and foreign keys and typed columns; events get full-text search
+over titles and summaries; ``datasette-metadata.json`` carries titles, descriptions, licence,
+sources and column descriptions from the same schemas, so journalists can browse with no code.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from aesdata.package import Package
+from aesdata.schema import release_fields
+
+SQL_TYPES = {"integer": int, "number": float, "boolean": int}
+SEARCHABLE = {
+    "events": ["title_en", "title_fr", "summary_en", "summary_fr"],
+    "entities": ["name_en", "name_fr", "description"],
+    "citations": ["title", "publisher"],
+}
+
+
+def write_sqlite(package: Package, frames: dict[str, pl.DataFrame], dest: Path) -> None:
+    """Create ``dest`` with every table, in dependency order so foreign keys can be declared."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(dest, recreate=True)
+    for res in _ordered(package):
+        schema = res.schema
+        fields = release_fields(schema)
+        table = db.table(res.name)
+        table.create(
+            {f["name"]: SQL_TYPES.get(f.get("type", "string"), str) for f in fields},
+            pk=schema.get("primaryKey")[0]
+            if len(schema.get("primaryKey", [])) == 1
+            else tuple(schema.get("primaryKey", [])) or None,
+            foreign_keys=[
+                (
+                    fk["fields"][0],
+                    fk["reference"]["resource"] or res.name,
+                    fk["reference"]["fields"][0],
+                )
+                for fk in schema.get("foreignKeys", [])
+            ],
+            not_null={
+                f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")
+            },
+        )
+        table.insert_all(frames[res.name].iter_rows(named=True), batch_size=10_000)
+        if res.name in SEARCHABLE:
+            table.enable_fts(SEARCHABLE[res.name], create_triggers=True)
+    db.conn.execute("VACUUM")
+    db.close()
+
+
+def _ordered(package: Package) -> list[Any]:
+    """Resources with the tables they reference first (self-references aside)."""
+    done: list[str] = []
+    pending = list(package.resources)
+    while pending:
+        for res in pending:
+            needs = {fk["reference"]["resource"] for fk in res.schema.get("foreignKeys", [])} - {
+                "",
+                res.name,
+            }
+            if needs <= set(done):
+                done.append(res.name)
+                pending.remove(res)
+                break
+        else:
+            done += [r.name for r in pending]
+            break
+    return [package.resource(name) for name in done]
+
+
+def datasette_metadata(package: Package) -> dict[str, Any]:
+    """Titles, descriptions, licence, sources and column descriptions, for ``datasette -m``."""
+    d = package.descriptor
+    licence = (d.get("licenses") or [{}])[0]
+    tables = {}
+    for res in package.resources:
+        entry = next((r for r in d["resources"] if r.get("name") == res.name), {})
+        tables[res.name] = {
+            "title": entry.get("title", res.name),
+            "description": entry.get("description", ""),
+            "columns": {f["name"]: f.get("description", "") for f in release_fields(res.schema)},
+        }
+    return {
+        "title": d.get("title", package.name),
+        "description": d.get("description", ""),
+        "license": licence.get("name", ""),
+        "license_url": licence.get("path", ""),
+        "source": "aesdata: citations table (every fact links to a source)",
+        "databases": {package.name: {"tables": tables}},
+    }
+
+
+def write_metadata(package: Package, dest: Path) -> None:
+    dest.write_text(
+        json.dumps(datasette_metadata(package), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )

@@ -1,0 +1,132 @@
+"""The SQLite release: keys, types, full-text search, and Datasette serving it to a real browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from aesdata.release import build
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+EVENT_TITLE = "Liptako-Gourma Charter signed"
+
+
+@pytest.fixture(scope="module")
+def sqlite_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import make_package
+
+    src = make_package(tmp_path_factory.mktemp("src") / "pkg")
+    return build(src, tmp_path_factory.mktemp("rel") / "release", sqlite=True).path
+
+
+def connect(release: Path) -> sqlite3.Connection:
+    return sqlite3.connect(release / "aesdata.db")
+
+
+def test_tables_keep_their_keys_and_types(sqlite_release: Path) -> None:
+    db = connect(sqlite_release)
+    fks = {(r[3], r[2], r[4]) for r in db.execute("pragma foreign_key_list(events)")}
+    assert ("place_id", "entities", "entity_id") in fks
+    pk = [r[1] for r in db.execute("pragma table_info(event_actors)") if r[5]]
+    assert pk == ["event_id", "entity_id", "role"]
+    types = {r[1]: r[2] for r in db.execute("pragma table_info(entities)")}
+    assert (types["latitude"], types["entity_id"]) == ("REAL", "TEXT")
+    assert db.execute("select count(*) from events").fetchone()[0] == 1
+    assert db.execute("pragma foreign_key_check").fetchall() == []
+
+
+def test_full_text_search_over_titles_and_summaries(sqlite_release: Path) -> None:
+    db = connect(sqlite_release)
+    hits = db.execute(
+        "select title_en from events where rowid in "
+        "(select rowid from events_fts where events_fts match 'mutual defence')"
+    ).fetchall()
+    assert hits == [(EVENT_TITLE,)]
+
+
+def test_datasette_metadata_describes_tables_and_columns(sqlite_release: Path) -> None:
+    meta = json.loads((sqlite_release / "datasette-metadata.json").read_text())
+    assert meta["license"] == "CC-BY-4.0"
+    events = meta["databases"]["aesdata"]["tables"]["events"]
+    assert events["columns"]["title_fr"].startswith("A short headline in French")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def datasette(sqlite_release: Path):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            str(sqlite_release / "aesdata.db"),
+            "-m",
+            str(sqlite_release / "datasette-metadata.json"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_datasette_serves_the_events_table(datasette: str) -> None:
+    html = urllib.request.urlopen(datasette + "/aesdata/events", timeout=10).read().decode()
+    assert EVENT_TITLE in html
+    assert "A short headline in French" in html or "Events" in html
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (.ci/run installs Debian's chromium)")
+def test_a_browser_shows_the_events_table(datasette: str, tmp_path: Path) -> None:
+    url = datasette + "/aesdata/events"
+    flags = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=120)
+    assert EVENT_TITLE in dom.stdout
+    shot = tmp_path / "events.png"
+    subprocess.run(
+        [*flags, f"--screenshot={shot}", "--window-size=1366,900", url],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert shot.stat().st_size > 10_000
