@@ -76,3 +76,11 @@ def test_every_rule_is_documented_in_contributing() -> None:
 def test_every_reported_rule_is_a_known_rule(mini: Path) -> None:
     (mini / "data" / "claims.csv").write_bytes(b"\xef\xbb\xbfclaim_id\r\n\xff\r\n")
     assert {p.rule for p in validate(broken(mini)).problems} <= set(RULES)
+
+
+def test_progress_is_reported_to_a_callback_and_quiet_when_piped(mini: Path) -> None:
+    seen: list[str] = []
+    assert validate(mini, progress=seen.append).valid
+    assert "reading data/events.csv" in seen and "checking events" in seen
+    result = CliRunner().invoke(main, ["validate", str(mini)])
+    assert "reading" not in result.output

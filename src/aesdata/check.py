@@ -9,6 +9,7 @@ nothing is written or fetched.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,18 @@ from aesdata.report import DEFAULT_CAP, Problem, Report
 from aesdata.rules import declare_rules
 from aesdata.schema import declare, typed_frame
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """The default progress: say nothing (the CLI passes a printer when a person is watching)."""
+
 
 def validate(
-    path: str | Path = ".", today: dt.date | None = None, cap: int = DEFAULT_CAP
+    path: str | Path = ".",
+    today: dt.date | None = None,
+    cap: int = DEFAULT_CAP,
+    progress: Progress = _quiet,
 ) -> Report:
     """Validate the package at ``path``; never raises for bad input, it reports it."""
     report = Report(cap=cap)
@@ -32,15 +42,17 @@ def validate(
     except PackageError as exc:
         report.extend([Problem(DESCRIPTOR, None, None, "package-json", str(exc))])
         return report
-    found, _tables = validate_package(package, today or dt.date.today())
+    found, _tables = validate_package(package, today or dt.date.today(), progress)
     report.extend(found.problems)
     return report
 
 
-def validate_package(package: Package, today: dt.date) -> tuple[Report, dict[str, Table]]:
+def validate_package(
+    package: Package, today: dt.date, progress: Progress = _quiet
+) -> tuple[Report, dict[str, Table]]:
     """Every problem of an opened package, and its tables as read (for a build to reuse)."""
-    tables, problems = read_tables(package)
-    return Report(problems + check_tables(tables, today)), tables
+    tables, problems = read_tables(package, progress)
+    return Report(problems + check_tables(tables, today, progress)), tables
 
 
 class InvalidPackage(Exception):
@@ -52,10 +64,10 @@ class InvalidPackage(Exception):
 
 
 def checked_frames(
-    package: Package, today: dt.date | None = None
+    package: Package, today: dt.date | None = None, progress: Progress = _quiet
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     """Raw (text) and typed frames of a valid package; :class:`InvalidPackage` otherwise."""
-    report, tables = validate_package(package, today or dt.date.today())
+    report, tables = validate_package(package, today or dt.date.today(), progress)
     if not report.valid:
         raise InvalidPackage(report)
     raw = {res.name: tables[res.name].frame for res in package.resources}
@@ -63,11 +75,14 @@ def checked_frames(
     return raw, typed
 
 
-def read_tables(package: Package) -> tuple[dict[str, Table], list[Problem]]:
+def read_tables(
+    package: Package, progress: Progress = _quiet
+) -> tuple[dict[str, Table], list[Problem]]:
     """Every resource read as text, with package and structure problems."""
     problems = list(package.problems) + _unlisted(package)
     tables = {}
     for res in package.resources:
+        progress(f"reading {res.relpath}")
         table, found = read_table(res)
         problems += found
         if table is not None:
@@ -75,11 +90,14 @@ def read_tables(package: Package) -> tuple[dict[str, Table], list[Problem]]:
     return tables, problems
 
 
-def check_tables(tables: dict[str, Table], today: dt.date) -> list[Problem]:
+def check_tables(
+    tables: dict[str, Table], today: dt.date, progress: Progress = _quiet
+) -> list[Problem]:
     """Every table's declared checks: screened in one query each, failures reported by Pandera."""
     frames = {name: t.frame for name, t in tables.items()}
     problems = []
     for name, table in tables.items():
+        progress(f"checking {name}")
         book = CheckBook()
         declare(table.resource.schema, book)
         declare_rules(name, table.resource.schema, frames, book, today)

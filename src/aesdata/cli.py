@@ -45,7 +45,8 @@ def validate(path: str, fmt: str, max_per_rule: int) -> None:
     """Check the package at PATH (a directory or its datapackage.json): every problem, located."""
     from aesdata.check import validate as run
 
-    report = run(path, cap=max_per_rule)
+    progress = _progress()
+    report = run(path, cap=max_per_rule, **({"progress": progress} if progress else {}))
     click.echo(report.render(fmt))
     sys.exit(report.exit_code)
 

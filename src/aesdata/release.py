@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import zipfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +23,10 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from aesdata import card, changes, database
-from aesdata.check import InvalidPackage, checked_frames
+from aesdata.check import InvalidPackage, Progress, checked_frames
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, release_fields
-
-Progress = Callable[[str], None]
 
 
 class BuildError(Exception):
@@ -61,8 +58,7 @@ def build(
     """Validate the package at ``path`` and write its release to ``out`` atomically."""
     say = progress or (lambda _msg: None)
     package = open_package(path)
-    say("validating")
-    raw, frames = _validated_frames(package, today or dt.date.today())
+    raw, frames = _validated_frames(package, today or dt.date.today(), say)
     changelog: dict[str, Any] = {}
     if previous:
         say("comparing with the previous release")
@@ -85,10 +81,10 @@ def build(
 
 
 def _validated_frames(
-    package: Package, today: dt.date
+    package: Package, today: dt.date, say: Progress
 ) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
     try:
-        return checked_frames(package, today)
+        return checked_frames(package, today, say)
     except InvalidPackage as exc:
         raise BuildError(
             "the data does not pass validation: no release was written", exc.report
