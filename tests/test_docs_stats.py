@@ -90,3 +90,16 @@ def test_stats_text_output_is_readable_tables() -> None:
     assert result.exit_code == 0
     assert "Rows per table\ntable" in result.output
     assert "Events per year" in result.output
+
+
+def test_figures_command_draws_six_files(mini: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["figures", str(mini), "--out", str(tmp_path / "fig")])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
+        "map.png",
+        "map.svg",
+        "memberships.png",
+        "memberships.svg",
+        "timeline.png",
+        "timeline.svg",
+    ]

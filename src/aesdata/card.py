@@ -36,6 +36,18 @@ def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[st
         "bounds: `start_date` comes with `start_earliest` and `start_latest`.",
         "",
     ]
+    lines += [
+        "## Figures",
+        "",
+        "![Timeline of events](timeline.png)",
+        "",
+        "![Map of event places](map.png)",
+        "",
+        "![Memberships over time](memberships.png)",
+        "",
+        "Each figure also comes as SVG.",
+        "",
+    ]
     lines += _changes(changelog)
     lines += [
         "## Use it",

@@ -162,3 +162,33 @@ def stats(path: str, fmt: str) -> None:
         return
     for table in tables:
         click.echo(f"{table['title']}\n{tabulate(table['rows'], headers=table['columns'])}\n")
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.option(
+    "--out",
+    default="docs/figures",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Directory for the PNG and SVG figures.",
+)
+def figures(path: str, out: str) -> None:
+    """Draw the timeline, map and memberships figures of the package at PATH."""
+    from pathlib import Path
+
+    from aesdata.check import InvalidPackage, checked_frames
+    from aesdata.figures import render
+    from aesdata.package import PackageError, open_package
+
+    try:
+        package = open_package(path)
+        _raw, typed = checked_frames(package)
+    except InvalidPackage as exc:
+        click.echo(exc.report.render("text"), err=True)
+        sys.exit(1)
+    except PackageError as exc:
+        click.echo(f"figures failed: {exc}", err=True)
+        sys.exit(1)
+    names = render(typed, Path(out), note=f"Source: {package.name} v{package.version}")
+    click.echo(f"wrote {len(names)} figures to {out}")

@@ -22,11 +22,17 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from aesdata import card, changes, database
+from aesdata import card, changes, database, figures
 from aesdata.check import InvalidPackage, Progress, checked_frames
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, release_fields
+
+FIGURES = {
+    "timeline": "timeline of events",
+    "map": "map of event places",
+    "memberships": "memberships of the member states over time",
+}
 
 
 class BuildError(Exception):
@@ -117,6 +123,8 @@ def _write_release(
     if changelog:
         changes.write(changelog, out)
     (out / "README.md").write_text(card.render(package, frames, changelog), encoding="utf-8")
+    say("drawing the figures")
+    figures.render(frames, out, note=f"Source: {package.name} v{package.version}")
     if sqlite:
         say("writing the SQLite database")
         database.write_sqlite(package, frames, out / f"{package.name}.db")
@@ -298,6 +306,11 @@ def _write_descriptor(
             "application/json",
             "metadata for Datasette",
         ),
+    ]
+    extras += [
+        (f"{figure}.{ext}", f"{figure}-{ext}", media, what)
+        for figure, what in FIGURES.items()
+        for ext, media in (("png", "image/png"), ("svg", "image/svg+xml"))
     ]
     resources += [
         entry(name, rname, media, type="file", description=what)
