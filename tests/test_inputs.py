@@ -68,7 +68,7 @@ BROKEN = [
             + '"2023-09-16-liptako-gourma-charter-signed",mali,"sign\natory"\n'
             + ROW.replace("mali", "niger")
         ).encode(),
-        "data/event_actors.csv:2:3: control-char",
+        "data/event_actors.csv:2:3: enum",
     ),
 ]
 

@@ -76,7 +76,10 @@ def read_table(res: Resource) -> tuple[Table | None, list[Problem]]:
         ]
         return None, problems
     with mm:
-        cr = mm.find(b"\r")
+        # A CR in the first line means Windows line endings: the careful reader reports them.
+        # Elsewhere Arrow either splits rows at a lone CR (a shape error sends the file to the
+        # careful reader) or keeps it inside a quoted cell (a control-character problem).
+        cr = head.split(b"\n", 1)[0].find(b"\r")
         problems = _byte_problems(res.relpath, mm, head, cr)
     unusual = head.startswith(BOM) or cr >= 0
     try:

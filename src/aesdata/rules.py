@@ -84,10 +84,23 @@ def declare_rules(
 
 
 def _hygiene(schema: dict[str, Any], book: CheckBook) -> None:
-    """One fused test per text field; a failure is explained by each rule it breaks."""
+    """One fused test per free-text field; a failure is explained by each rule it breaks.
+
+    Fields held to an enum, a format or a pattern of explicit characters (IDs, codes, dates,
+    URLs) are left out: no value with a stray space, control character or formula sign can
+    satisfy those constraints, so such a value is already reported by them.
+    """
     for f in schema["fields"]:
-        if f.get("type", "string") == "string":
+        cons = f.get("constraints", {})
+        constrained = "enum" in cons or "format" in f or _restrictive(cons.get("pattern"))
+        if f.get("type", "string") == "string" and not constrained:
             book.explained("hygiene", f["name"], _clean_text, _hygiene_problems)
+
+
+def _restrictive(pattern: str | None) -> bool:
+    """A pattern built of explicit characters only: it admits no space, control or formula sign."""
+    permissive = (".", "\\s", "\\S", "[^", "\\W", "\\D", "\\p", "\\P")
+    return pattern is not None and not any(token in pattern for token in permissive)
 
 
 def _clean_text(c: pl.Expr) -> pl.Expr:
@@ -140,7 +153,7 @@ def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: Check
         parent = frames.get(parent_name)
         if parent is None or parent_field not in parent.columns:
             continue
-        keys = parent.get_column(parent_field).drop_nulls().unique()
+        keys = parent.get_column(parent_field)
         where = f"data/{parent_name}.csv"
         book.add(
             "foreign-key",
@@ -298,7 +311,7 @@ def _referenced_by(schema: dict[str, Any], frames: Frames, book: CheckBook) -> N
         for col, value in ref.get("where", {}).items():
             if col in child.columns:
                 child = child.filter(pl.col(col) == value)
-        used = child.get_column(field).drop_nulls().unique()
+        used = child.get_column(field)
         need = ref["description"]
         book.add(
             "unreferenced",
