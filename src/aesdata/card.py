@@ -22,7 +22,7 @@ def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[st
     lines += _coverage(frames)
     lines += ["## Tables", "", "| table | rows | description |", "|---|---:|---|"]
     lines += [
-        f"| `{r.name}` | {frames[r.name].height} | {_resource_description(package, r.name)} |"
+        f"| `{r.name}` | {frames[r.name].height} | {package.entry(r.name).get('description', '')} |"
         for r in package.resources
     ]
     lines += [
@@ -63,13 +63,6 @@ def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[st
     ]
     lines += _licence(d, version)
     return "\n".join(lines) + "\n"
-
-
-def _resource_description(package: Package, name: str) -> str:
-    for r in package.descriptor.get("resources", []):
-        if isinstance(r, dict) and r.get("name") == name:
-            return str(r.get("description", ""))
-    return ""
 
 
 def _coverage(frames: dict[str, pl.DataFrame]) -> list[str]:

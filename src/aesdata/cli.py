@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -49,6 +50,21 @@ def validate(path: str, fmt: str, max_per_rule: int) -> None:
     report = run(path, cap=max_per_rule, **({"progress": progress} if progress else {}))
     click.echo(report.render(fmt))
     sys.exit(report.exit_code)
+
+
+def _valid_package(path: str, command: str) -> tuple[Any, dict[str, Any]]:
+    """The package at ``path`` and its typed tables; exit 1 with the problems when invalid."""
+    from aesdata.check import InvalidPackage, checked_frames
+    from aesdata.package import PackageError, open_package
+
+    try:
+        package = open_package(path)
+        return package, checked_frames(package)[1]
+    except InvalidPackage as exc:
+        click.echo(exc.report.render("text"), err=True)
+    except PackageError as exc:
+        click.echo(f"{command} failed: {exc}", err=True)
+    sys.exit(1)
 
 
 def _progress() -> Callable[[str], None] | None:
@@ -144,18 +160,9 @@ def stats(path: str, fmt: str) -> None:
 
     from tabulate import tabulate
 
-    from aesdata.check import InvalidPackage, checked_frames
-    from aesdata.package import PackageError, open_package
     from aesdata.stats import compute
 
-    try:
-        _raw, typed = checked_frames(open_package(path))
-    except InvalidPackage as exc:
-        click.echo(exc.report.render("text"), err=True)
-        sys.exit(1)
-    except PackageError as exc:
-        click.echo(f"stats failed: {exc}", err=True)
-        sys.exit(1)
+    _package, typed = _valid_package(path, "stats")
     tables = compute(typed)
     if fmt == "json":
         click.echo(json.dumps(tables, ensure_ascii=False, indent=2, default=str))
@@ -177,18 +184,8 @@ def figures(path: str, out: str) -> None:
     """Draw the timeline, map and memberships figures of the package at PATH."""
     from pathlib import Path
 
-    from aesdata.check import InvalidPackage, checked_frames
     from aesdata.figures import render
-    from aesdata.package import PackageError, open_package
 
-    try:
-        package = open_package(path)
-        _raw, typed = checked_frames(package)
-    except InvalidPackage as exc:
-        click.echo(exc.report.render("text"), err=True)
-        sys.exit(1)
-    except PackageError as exc:
-        click.echo(f"figures failed: {exc}", err=True)
-        sys.exit(1)
+    package, typed = _valid_package(path, "figures")
     names = render(typed, Path(out), note=f"Source: {package.name} v{package.version}")
     click.echo(f"wrote {len(names)} figures to {out}")

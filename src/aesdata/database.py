@@ -83,7 +83,7 @@ def datasette_metadata(package: Package) -> dict[str, Any]:
     licence = (d.get("licenses") or [{}])[0]
     tables = {}
     for res in package.resources:
-        entry = next((r for r in d["resources"] if r.get("name") == res.name), {})
+        entry = package.entry(res.name)
         tables[res.name] = {
             "title": entry.get("title", res.name),
             "description": entry.get("description", ""),

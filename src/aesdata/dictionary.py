@@ -27,13 +27,13 @@ def render(package: Package) -> str:
         "",
     ]
     for res in package.resources:
-        lines += _table(d, res)
+        lines += _table(package, res)
     lines += _vocabulary(package)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(descriptor: dict[str, Any], res: Resource) -> list[str]:
-    entry = next((r for r in descriptor["resources"] if r.get("name") == res.name), {})
+def _table(package: Package, res: Resource) -> list[str]:
+    entry = package.entry(res.name)
     schema = res.schema
     lines = [
         f"## `{res.name}`: {entry.get('title', res.name)}",

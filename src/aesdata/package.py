@@ -55,6 +55,13 @@ class Package:
     def version(self) -> str:
         return str(self.descriptor.get("version", "0.0.0"))
 
+    def entry(self, name: str) -> dict[str, Any]:
+        """The descriptor's own entry for resource ``name`` (title, description ...)."""
+        found = (
+            r for r in self.descriptor["resources"] if isinstance(r, dict) and r.get("name") == name
+        )
+        return next(found, {})
+
     def resource(self, name: str) -> Resource:
         for res in self.resources:
             if res.name == name:
