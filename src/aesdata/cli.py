@@ -91,7 +91,15 @@ def _progress() -> Callable[[str], None] | None:
 )
 @click.option("--archive", is_flag=True, help="Also write a zip of the whole release.")
 @click.option("--sqlite", is_flag=True, help="Also write a SQLite database and Datasette metadata.")
-def build(path: str, out: str, previous: str | None, archive: bool, sqlite: bool) -> None:
+@click.option(
+    "--figures/--no-figures",
+    default=True,
+    show_default=True,
+    help="Draw the timeline, map and memberships figures into the release.",
+)
+def build(
+    path: str, out: str, previous: str | None, archive: bool, sqlite: bool, figures: bool
+) -> None:
     """Build a versioned release of the package at PATH: Parquet, JSON, CSV, descriptor, checksums."""
     from aesdata.load import LoadError
     from aesdata.package import PackageError
@@ -100,7 +108,13 @@ def build(path: str, out: str, previous: str | None, archive: bool, sqlite: bool
 
     try:
         release = run(
-            path, out, previous=previous, archive=archive, sqlite=sqlite, progress=_progress()
+            path,
+            out,
+            previous=previous,
+            archive=archive,
+            sqlite=sqlite,
+            figures=figures,
+            progress=_progress(),
         )
     except BuildError as exc:
         click.echo(exc.report.render("text"), err=True)

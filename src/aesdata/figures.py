@@ -250,12 +250,18 @@ def _offsets() -> Iterator[int]:
         yield from (step, -step)
 
 
-def _slots(days: list[dt.date], gap: int = 21) -> list[int]:
-    """Give each event (sorted by day) the first slot free for ``gap`` days, so none hide."""
+def _slots(days: list[dt.date], gap: int = 21, most: int = 12) -> list[int]:
+    """Give each event (sorted by day) the first slot free for ``gap`` days, so none hide.
+
+    At most ``most`` slots each side: past that (thousands of events a month) markers share
+    slots in turn, and the figure shows density rather than single events.
+    """
     last: dict[int, dt.date] = {}
     slots = []
-    for day in days:
-        slot = next(s for s in _offsets() if s not in last or (day - last[s]).days >= gap)
+    tried = list(itertools.islice(_offsets(), 2 * most + 1))
+    for i, day in enumerate(days):
+        free = (s for s in tried if s not in last or (day - last[s]).days >= gap)
+        slot = next(free, tried[i % len(tried)])
         last[slot] = day
         slots.append(slot)
     return slots

@@ -22,8 +22,9 @@ from typing import Any
 import polars as pl
 import pyarrow.parquet as pq
 
-from aesdata import card, changes, database, figures
+from aesdata import card, changes, database
 from aesdata.check import InvalidPackage, Progress, checked_frames
+from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, release_fields
@@ -43,6 +44,15 @@ class BuildError(Exception):
         self.report = report or Report()
 
 
+@dataclass(frozen=True)
+class Extras:
+    """The optional outputs of a build, beyond the tables, descriptor, card and checksums."""
+
+    archive: bool = False
+    sqlite: bool = False
+    figures: bool = True
+
+
 @dataclass
 class Release:
     """What a build wrote: the directory, its files, and the changes since the previous one."""
@@ -58,6 +68,7 @@ def build(
     previous: str | None = None,
     archive: bool = False,
     sqlite: bool = False,
+    figures: bool = True,
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> Release:
@@ -78,7 +89,8 @@ def build(
     _clear(staging)
     staging.mkdir(parents=True)
     try:
-        files = _write_release(package, frames, changelog, staging, archive, sqlite, say)
+        extras = Extras(archive=archive, sqlite=sqlite, figures=figures)
+        files = _write_release(package, frames, changelog, staging, extras, say)
         _swap(staging, out)
     except BaseException:
         _clear(staging)
@@ -102,8 +114,7 @@ def _write_release(
     frames: dict[str, pl.DataFrame],
     changelog: dict[str, Any],
     out: Path,
-    archive: bool,
-    sqlite: bool,
+    extras: Extras,
     say: Progress,
 ) -> list[str]:
     say("writing Parquet, JSON and CSV")
@@ -123,15 +134,16 @@ def _write_release(
     if changelog:
         changes.write(changelog, out)
     (out / "README.md").write_text(card.render(package, frames, changelog), encoding="utf-8")
-    say("drawing the figures")
-    figures.render(frames, out, note=f"Source: {package.name} v{package.version}")
-    if sqlite:
+    if extras.figures:
+        say("drawing the figures")
+        render_figures(frames, out, note=f"Source: {package.name} v{package.version}")
+    if extras.sqlite:
         say("writing the SQLite database")
         database.write_sqlite(package, frames, out / f"{package.name}.db")
         database.write_metadata(package, out / "datasette-metadata.json")
     digests = Digests(out)
     _write_descriptor(package, frames, out, digests)
-    if archive:
+    if extras.archive:
         say("writing the archive")
         _write_zip(out, out / f"{package.name}-{package.version}.zip")
     _write_checksums(out, digests)
