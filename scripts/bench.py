@@ -4,8 +4,9 @@
 
 For each size it writes a synthetic package (scripts/synth.py), then runs, interleaved and
 ``--runs`` times each: the floor (pyarrow reads every CSV and writes zstd Parquet),
-``aesdata validate``, ``aesdata build``, ``aesdata build --archive`` and the official
-``frictionless validate`` (fewer runs: it is slow). It reports the median wall time, its ratio
+``aesdata validate`` and ``aesdata build`` (the release without figures); and ``--slow-runs``
+times each the optional outputs (``--archive``, ``--sqlite``, ``aesdata figures``, the last up
+to 100,000 events) and the official ``frictionless validate``. It reports the median wall time, its ratio
 to the floor's median, and the peak resident memory of each process (from ``wait4``), against
 the size of the CSVs. Timings on a shared machine are noisy: read ratios, not absolutes.
 """
@@ -40,26 +41,29 @@ def run(cmd: list[str]) -> tuple[float, int, int]:
     return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
 
 
-def tools(pkg: Path, out: Path) -> dict[str, list[str]]:
+SLOW = ("frictionless", "aesdata build --sqlite", "aesdata figures")
+FIGURES_UP_TO = 100_000  # the figures are drawn for the real dataset's scale, not for millions
+
+
+def tools(pkg: Path, out: Path, size: int) -> dict[str, list[str]]:
     aesdata = str(BIN / "aesdata")
-    return {
+    build = [aesdata, "build", str(pkg), "--no-figures", "--out"]
+    commands = {
         "floor (pyarrow CSV → zstd Parquet)": [sys.executable, "-c", FLOOR, str(pkg)],
         "aesdata validate": [aesdata, "validate", str(pkg)],
-        "aesdata build": [aesdata, "build", str(pkg), "--out", str(out / "release")],
-        "aesdata build --archive": [
-            aesdata,
-            "build",
-            str(pkg),
-            "--out",
-            str(out / "release-zip"),
-            "--archive",
-        ],
+        "aesdata build": [*build, str(out / "release")],
+        "aesdata build --archive": [*build, str(out / "release-zip"), "--archive"],
+        "aesdata build --sqlite": [*build, str(out / "release-db"), "--sqlite"],
+        "aesdata figures": [aesdata, "figures", str(pkg), "--out", str(out / "figures")],
         "frictionless validate": [
             str(BIN / "frictionless"),
             "validate",
             str(pkg / "datapackage.json"),
         ],
     }
+    if size > FIGURES_UP_TO:
+        del commands["aesdata figures"]
+    return commands
 
 
 def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, object]]:
@@ -71,12 +75,12 @@ def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, ob
             stdout=subprocess.DEVNULL,
         )
     csv_bytes = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv"))
-    commands = tools(pkg, work)
+    commands = tools(pkg, work, size)
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = dict.fromkeys(commands, 0)
     for i in range(runs):
         for name, cmd in commands.items():
-            if name.startswith("frictionless") and i >= slow_runs:
+            if name.startswith(SLOW) and i >= slow_runs:
                 continue
             seconds, rss, code = run(cmd)
             if code != 0:
@@ -125,8 +129,8 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         rows += bench(size, args.runs, args.slow_runs, args.work)
-        shutil.rmtree(args.work / "release", ignore_errors=True)
-        shutil.rmtree(args.work / "release-zip", ignore_errors=True)
+        for name in ("release", "release-zip", "release-db", "figures"):
+            shutil.rmtree(args.work / name, ignore_errors=True)
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
