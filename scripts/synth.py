@@ -313,6 +313,7 @@ INJECTIONS = [
     ("events", 5, "place_id", "nowhere", "foreign-key"),
     ("events", 6, "status", "happened", "enum"),
     ("events", 7, "title_en", "", "required"),
+    ("events", 8, "start_date", "2023-01", None),
     ("events", 8, "start_precision", "day", "date-precision"),
     ("events", 9, "start_date", "2099-01-01", "future-date"),
     ("events", 10, "place_id", "entity-0", "entity-type"),
