@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema
+from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema, screen
 from aesdata.package import DESCRIPTOR, Package, PackageError, open_package
 from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
@@ -95,13 +95,15 @@ def check_tables(
 ) -> list[Problem]:
     """Every table's declared checks: screened in one query each, failures reported by Pandera."""
     frames = {name: t.frame for name, t in tables.items()}
-    problems = []
+    books = []
     for name, table in tables.items():
         progress(f"checking {name}")
         book = CheckBook()
         declare(table.resource.schema, book)
         declare_rules(name, table.resource.schema, frames, book, today)
-        failing = book.screen(table.frame)
+        books.append((book, table.frame))
+    problems = []
+    for table, failing in zip(tables.values(), screen(books), strict=True):
         if failing:
             problems += _report(failing, table)
     return problems
