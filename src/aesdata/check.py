@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema, screen
+from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema
 from aesdata.package import DESCRIPTOR, Package, PackageError, open_package
 from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
@@ -95,15 +95,13 @@ def check_tables(
 ) -> list[Problem]:
     """Every table's declared checks: screened in one query each, failures reported by Pandera."""
     frames = {name: t.frame for name, t in tables.items()}
-    books = []
+    problems = []
     for name, table in tables.items():
         progress(f"checking {name}")
         book = CheckBook()
         declare(table.resource.schema, book)
         declare_rules(name, table.resource.schema, frames, book, today)
-        books.append((book, table.frame))
-    problems = []
-    for table, failing in zip(tables.values(), screen(books), strict=True):
+        failing = book.screen(table.frame)
         if failing:
             problems += _report(failing, table)
     return problems

@@ -86,29 +86,15 @@ class CheckBook:
             passes,
         )
 
-    def applicable(self, frame: pl.DataFrame) -> list[CheckSpec]:
-        """The checks whose fields the table has (a missing column is a header problem)."""
-        return [s for s in self.specs.values() if set(s.fields or (s.field,)) <= set(frame.columns)]
-
-    def query(self, frame: pl.DataFrame) -> pl.LazyFrame:
-        """One row of booleans, one per check: does it pass everywhere in ``frame``?"""
-        return frame.lazy().select([s.screen_expr.alias(s.name) for s in self.applicable(frame)])
-
-
-def screen(books: list[tuple[CheckBook, pl.DataFrame]]) -> list[list[CheckSpec]]:
-    """For each (book, frame), the checks that fail: every table's query run at once."""
-    todo = [
-        (book, frame) for book, frame in books if not frame.is_empty() and book.applicable(frame)
-    ]
-    results = dict(
-        zip((id(b) for b, _ in todo), pl.collect_all([b.query(f) for b, f in todo]), strict=True)
-    )
-    failing = []
-    for book, frame in books:
-        result = results.get(id(book))
-        specs = book.applicable(frame) if result is not None else []
-        failing.append([s for s in specs if not result.get_column(s.name)[0]])
-    return failing
+    def screen(self, frame: pl.DataFrame) -> list[CheckSpec]:
+        """The checks that fail somewhere in ``frame``, from one query over all of them."""
+        present = [
+            s for s in self.specs.values() if set(s.fields or (s.field,)) <= set(frame.columns)
+        ]
+        if not present or frame.is_empty():
+            return []
+        result = frame.lazy().select([s.screen_expr.alias(s.name) for s in present]).collect()
+        return [s for s in present if not result.get_column(s.name)[0]]
 
 
 def pandera_schema(specs: list[CheckSpec], columns: list[str]) -> Any:
