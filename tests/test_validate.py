@@ -114,3 +114,17 @@ def test_each_rule_is_located(mini: Path, table: str, mutation: tuple[str, str],
     file, line, column, rule = where
     places = [(p.file, p.line, p.column, p.rule) for p in validate(mini).problems]
     assert (f"data/{file}.csv", line, column, rule) in places
+
+
+def test_a_failure_pandera_cannot_locate_is_still_reported(mini: Path, monkeypatch) -> None:
+    import aesdata.check
+
+    edit(mini, "events", "occurred", "happened")
+    monkeypatch.setattr(
+        aesdata.check, "pandera_schema", lambda _specs, cols: aesdata.check.pandera_schema([], cols)
+    )
+    problems = validate(mini).problems
+    assert [(p.file, p.line, p.column, p.rule) for p in problems] == [
+        ("data/events.csv", None, 9, "enum")
+    ]
+    assert "could not be located" in problems[0].message

@@ -112,11 +112,29 @@ def _report(failing: list[CheckSpec], table: Table) -> list[Problem]:
     import pandera.polars as pa
 
     schema = pandera_schema(failing, table.frame.columns)
+    found: list[Problem] = []
     try:
         schema.validate(table.frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _problems(exc.failure_cases, table, {s.name: s for s in failing})
-    return []
+        found = _problems(exc.failure_cases, table, {s.name: s for s in failing})
+    located = {(p.rule, p.column) for p in found}
+    return found + [
+        _unlocated(s, table)
+        for s in failing
+        if (s.rule, table.column_number(s.field)) not in located and s.rule != "hygiene"
+    ]
+
+
+def _unlocated(spec: CheckSpec, table: Table) -> Problem:
+    """A check the screen saw fail but Pandera could not locate: reported, never dropped."""
+    return Problem(
+        table.resource.relpath,
+        None,
+        table.column_number(spec.field),
+        spec.rule,
+        f"{spec.field} fails this rule somewhere in the table, but the rows could not be "
+        "located: please report this",
+    )
 
 
 BUILTIN = {
@@ -140,6 +158,16 @@ def _problems(cases: pl.DataFrame, table: Table, specs: dict[str, CheckSpec]) ->
         kind = BUILTIN.get(check)
         spec = specs.get(check) or keys.get(kind if kind == "key" else f"{kind}:{case['column']}")
         if spec is None or index is None:
+            line = table.line(index) if index is not None else None
+            out.append(
+                Problem(
+                    file,
+                    line,
+                    table.column_number(case["column"] or ""),
+                    "schema",
+                    f"{check}: {case['failure_case']}",
+                )
+            )
             continue
         row: dict[str, Any] = frame.row(index, named=True)
         value = row.get(spec.field) if spec.kind == "key" else case["failure_case"]
