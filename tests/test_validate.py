@@ -118,10 +118,11 @@ def test_each_rule_is_located(mini: Path, table: str, mutation: tuple[str, str],
 
 def test_a_failure_pandera_cannot_locate_is_still_reported(mini: Path, monkeypatch) -> None:
     import aesdata.check
+    from aesdata.checkbook import pandera_schema
 
     edit(mini, "events", "occurred", "happened")
     monkeypatch.setattr(
-        aesdata.check, "pandera_schema", lambda _specs, cols: aesdata.check.pandera_schema([], cols)
+        aesdata.check, "pandera_schema", lambda _specs, cols: pandera_schema([], cols)
     )
     problems = validate(mini).problems
     assert [(p.file, p.line, p.column, p.rule) for p in problems] == [
