@@ -178,3 +178,14 @@ def test_datapackage_json_path_is_accepted(mini: Path) -> None:
     result = run(mini / "datapackage.json")
     assert result.exit_code == 0, result.output
     assert json.loads(run(mini / "datapackage.json", "--format", "json").output)["valid"] is True
+
+
+def test_line_breaks_are_looked_for_once_however_many_problems(mini: Path, monkeypatch) -> None:
+    from aesdata.read import Table
+
+    calls = []
+    original = Table._has_line_breaks
+    monkeypatch.setattr(Table, "_has_line_breaks", lambda self: calls.append(1) or original(self))
+    write(mini, "event_actors", (HEADER + ROW.replace("signatory", "x") * 3).encode())
+    assert run(mini).output.count(": enum: ") == 3
+    assert len(calls) == 1

@@ -29,13 +29,15 @@ class Table:
     """A resource read as text: one Utf8 column per header cell.
 
     ``lines`` maps rows to physical CSV lines; None means the plain case (row index + 2), true of
-    every file whose cells hold no line break, which a valid file never does.
+    every file whose cells hold no line break. Whether a cell does is looked up once, and only
+    when a problem needs a line number.
     """
 
     resource: Resource
     frame: pl.DataFrame
     header: list[str]
     lines: list[int] | None = None
+    _looked: bool = False
 
     def column_number(self, name: str) -> int | None:
         """1-based position of ``name`` in the file's header, as an editor shows it."""
@@ -43,8 +45,10 @@ class Table:
 
     def line(self, index: int) -> int:
         """The physical line of row ``index`` (0-based), as an editor numbers it."""
-        if self.lines is None and self._has_line_breaks():
-            self.lines = _record_lines(self.resource.path.read_bytes())
+        if self.lines is None and not self._looked:
+            self._looked = True
+            if self._has_line_breaks():
+                self.lines = _record_lines(self.resource.path.read_bytes())
         return self.lines[index] if self.lines is not None else index + 2
 
     def _has_line_breaks(self) -> bool:
