@@ -41,7 +41,7 @@ def run(cmd: list[str]) -> tuple[float, int, int]:
     return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
 
 
-SLOW = ("frictionless", "aesdata build --sqlite", "aesdata figures")
+SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite", "aesdata figures")
 FIGURES_UP_TO = 100_000  # the figures are drawn for the real dataset's scale, not for millions
 
 

@@ -118,16 +118,19 @@ def _write_release(
     say: Progress,
 ) -> list[str]:
     say("writing Parquet, JSON and CSV")
-    jobs = [
-        (write_parquet, (package, res.name, frames[res.name], out / f"{res.name}.parquet"))
-        for res in package.resources
-    ]
-    jobs += [
-        (frames[res.name].write_json, (out / f"{res.name}.json",)) for res in package.resources
-    ]
-    jobs += [(shutil.copyfile, (res.path, out / f"{res.name}.csv")) for res in package.resources]
+    digests = Digests(out)
+    jobs = []
+    for res in package.resources:
+        frame, stem = frames[res.name], out / res.name
+        jobs += [
+            (write_parquet, (package, res.name, frame, stem.with_suffix(".parquet"))),
+            (frame.write_json, (stem.with_suffix(".json"),)),
+            (shutil.copyfile, (res.path, stem.with_suffix(".csv"))),
+        ]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        for future in [pool.submit(job, *args) for job, args in jobs]:
+        # Each file is hashed as soon as it is written, while the other writers use the disk.
+        done = [pool.submit(_written, digests, job, args) for job, args in jobs]
+        for future in done:
             future.result()
     say("writing the bundle, descriptor and card")
     _write_bundle(package, [res.name for res in package.resources], out)
@@ -141,13 +144,18 @@ def _write_release(
         say("writing the SQLite database")
         database.write_sqlite(package, frames, out / f"{package.name}.db")
         database.write_metadata(package, out / "datasette-metadata.json")
-    digests = Digests(out)
     _write_descriptor(package, frames, out, digests)
     if extras.archive:
         say("writing the archive")
         _write_zip(out, out / f"{package.name}-{package.version}.zip")
     _write_checksums(out, digests)
     return sorted(p.name for p in out.iterdir())
+
+
+def _written(digests: Digests, job: Any, args: tuple[Any, ...]) -> None:
+    """Run one writer, then hash what it wrote (its destination is its last argument)."""
+    job(*args)
+    digests.of(Path(args[-1]).name)
 
 
 def parquet_metadata(package: Package, table: str) -> dict[str, str]:
@@ -209,7 +217,7 @@ class Digests:
 
     def of(self, name: str) -> tuple[int, str]:
         if name not in self.known:
-            self.prefetch([name])
+            self.known[name] = self._digest(name)
         return self.known[name]
 
     def prefetch(self, names: list[str]) -> None:
