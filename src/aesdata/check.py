@@ -19,7 +19,7 @@ from aesdata.checkbook import CheckBook, CheckSpec, pandera_schema
 from aesdata.package import DESCRIPTOR, Package, PackageError, open_package
 from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
-from aesdata.rules import declare_rules
+from aesdata.rules import declare_link_rules, declare_table_rules, link_columns
 from aesdata.schema import declare, typed_frame
 
 Progress = Callable[[str], None]
@@ -42,17 +42,54 @@ def validate(
     except PackageError as exc:
         report.extend([Problem(DESCRIPTOR, None, None, "package-json", str(exc))])
         return report
-    found, _tables = validate_package(package, today or dt.date.today(), progress)
+    found, _tables = validate_package(package, today or dt.date.today(), progress, keep=False)
     report.extend(found.problems)
     return report
 
 
 def validate_package(
-    package: Package, today: dt.date, progress: Progress = _quiet
+    package: Package, today: dt.date, progress: Progress = _quiet, keep: bool = True
 ) -> tuple[Report, dict[str, Table]]:
-    """Every problem of an opened package, and its tables as read (for a build to reuse)."""
-    tables, problems = read_tables(package, progress)
-    return Report(problems + check_tables(tables, today, progress)), tables
+    """Every problem of an opened package, and its tables as read.
+
+    Each table is checked on its own as soon as it is read; the rules across tables run last.
+    With ``keep`` false, a table is cut down to its linking columns once checked, so that
+    memory holds one whole table at a time rather than all of them.
+    """
+    problems = list(package.problems) + _unlisted(package)
+    links = link_columns({res.name: res.schema for res in package.resources})
+    tables = {}
+    for res in package.resources:
+        progress(f"reading {res.relpath}")
+        table, found = read_table(res)
+        problems += found
+        if table is None:
+            continue
+        progress(f"checking {res.name}")
+        found = _check(table, _table_book(table, today))
+        problems += found
+        if not keep:
+            table.slim(sorted(links.get(res.name, set())), clean=not found)
+        tables[res.name] = table
+    frames = {name: t.frame for name, t in tables.items()}
+    for name, table in tables.items():
+        book = CheckBook()
+        declare_link_rules(name, table.resource.schema, frames, book)
+        problems += _check(table, book)
+    return Report(problems), tables
+
+
+def _table_book(table: Table, today: dt.date) -> CheckBook:
+    book = CheckBook()
+    declare(table.resource.schema, book)
+    declare_table_rules(table.resource.schema, table.frame, book, today)
+    return book
+
+
+def _check(table: Table, book: CheckBook) -> list[Problem]:
+    """Screen ``book`` on the table in one query; let Pandera locate what fails."""
+    failing = book.screen(table.frame)
+    return _report(failing, table) if failing else []
 
 
 class InvalidPackage(Exception):
@@ -73,38 +110,6 @@ def checked_frames(
     raw = {res.name: tables[res.name].frame for res in package.resources}
     typed = {name: typed_frame(frame, package.resource(name).schema) for name, frame in raw.items()}
     return raw, typed
-
-
-def read_tables(
-    package: Package, progress: Progress = _quiet
-) -> tuple[dict[str, Table], list[Problem]]:
-    """Every resource read as text, with package and structure problems."""
-    problems = list(package.problems) + _unlisted(package)
-    tables = {}
-    for res in package.resources:
-        progress(f"reading {res.relpath}")
-        table, found = read_table(res)
-        problems += found
-        if table is not None:
-            tables[res.name] = table
-    return tables, problems
-
-
-def check_tables(
-    tables: dict[str, Table], today: dt.date, progress: Progress = _quiet
-) -> list[Problem]:
-    """Every table's declared checks: screened in one query each, failures reported by Pandera."""
-    frames = {name: t.frame for name, t in tables.items()}
-    problems = []
-    for name, table in tables.items():
-        progress(f"checking {name}")
-        book = CheckBook()
-        declare(table.resource.schema, book)
-        declare_rules(name, table.resource.schema, frames, book, today)
-        failing = book.screen(table.frame)
-        if failing:
-            problems += _report(failing, table)
-    return problems
 
 
 def _report(failing: list[CheckSpec], table: Table) -> list[Problem]:

@@ -51,6 +51,18 @@ class Table:
                 self.lines = _record_lines(self.resource.path.read_bytes())
         return self.lines[index] if self.lines is not None else index + 2
 
+    def slim(self, columns: list[str], clean: bool) -> None:
+        """Keep only ``columns``; first settle line numbers while every cell is still here.
+
+        A table that passed all its own checks has no line break in any cell (hygiene, patterns,
+        enums and types all reject one), so its lines are plain.
+        """
+        if clean:
+            self._looked = True
+        else:
+            self.line(0)
+        self.frame = self.frame.select([c for c in columns if c in self.frame.columns])
+
     def _has_line_breaks(self) -> bool:
         text = [c for c, t in self.frame.schema.items() if t == pl.Utf8]
         if not text or self.frame.is_empty():

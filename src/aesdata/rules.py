@@ -70,17 +70,38 @@ NUMERIC = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 MAY_CHANGE_UNDER_NFC = r"[^\x00-\u02ff]"
 
 
-def declare_rules(
-    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook, today: dt.date
+def declare_table_rules(
+    schema: dict[str, Any], frame: pl.DataFrame, book: CheckBook, today: dt.date
 ) -> None:
-    """Declare every rule beyond the Table Schema's own constraints for table ``name``."""
+    """The rules that need this table alone: hygiene, dates, intervals, rows."""
     _hygiene(schema, book)
-    _foreign_keys(name, schema, frames, book)
     _dates(schema, book, today)
-    _intervals(schema, frames.get(name), book)
+    _intervals(schema, frame, book)
     _row_rules(schema, book)
+
+
+def declare_link_rules(name: str, schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
+    """The rules across tables, which need only the linking columns of the others."""
+    _foreign_keys(name, schema, frames, book)
     _entity_types(schema, frames, book)
     _referenced_by(name, schema, frames, book)
+
+
+def link_columns(schemas: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
+    """For each table, the columns that the rules across tables read: all they keep of it."""
+    need: dict[str, set[str]] = {name: set() for name in schemas}
+    for name, schema in schemas.items():
+        for fk in schema.get("foreignKeys", []):
+            need[name].add(_one(fk["fields"]))
+            parent = fk["reference"].get("resource") or name
+            need.setdefault(parent, set()).add(_one(fk["reference"]["fields"]))
+        for ref in schema.get("referencedBy", []):
+            need[name].add(ref["key"])
+            need.setdefault(ref["resource"], set()).update({ref["field"], *ref.get("where", {})})
+        if any("entityType" in f for f in schema["fields"]):
+            need[name].update(f["name"] for f in schema["fields"] if "entityType" in f)
+            need.setdefault("entities", set()).update({"entity_id", "entity_type"})
+    return need
 
 
 def _hygiene(schema: dict[str, Any], book: CheckBook) -> None:
