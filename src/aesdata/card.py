@@ -9,7 +9,9 @@ import polars as pl
 from aesdata.package import Package
 
 
-def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[str, Any]) -> str:
+def render(
+    package: Package, heights: dict[str, int], facts: dict[str, Any], changelog: dict[str, Any]
+) -> str:
     """Description, coverage, tables, changes, licence, citation and a pandas example."""
     d = package.descriptor
     version = package.version
@@ -19,10 +21,10 @@ def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[st
         d.get("description", ""),
         "",
     ]
-    lines += _coverage(frames)
+    lines += _coverage(facts, heights.get("citations", 0))
     lines += ["## Tables", "", "| table | rows | description |", "|---|---:|---|"]
     lines += [
-        f"| `{r.name}` | {frames[r.name].height} | {package.entry(r.name).get('description', '')} |"
+        f"| `{r.name}` | {heights.get(r.name, 0)} | {package.entry(r.name).get('description', '')} |"
         for r in package.resources
     ]
     lines += [
@@ -65,18 +67,26 @@ def render(package: Package, frames: dict[str, pl.DataFrame], changelog: dict[st
     return "\n".join(lines) + "\n"
 
 
-def _coverage(frames: dict[str, pl.DataFrame]) -> list[str]:
-    events = frames.get("events")
-    if events is None or events.is_empty():
+def coverage(events: pl.DataFrame) -> dict[str, Any]:
+    """What the card says of the events' coverage, taken from the typed events table."""
+    if events.is_empty():
+        return {}
+    return {
+        "events": events.height,
+        "first": events.get_column("start_earliest").min(),
+        "last": events.get_column("start_latest").max(),
+        "countries": events.get_column("country_id").drop_nulls().n_unique(),
+    }
+
+
+def _coverage(facts: dict[str, Any], sources: int) -> list[str]:
+    if not facts:
         return []
-    first, last = events.get_column("start_earliest").min(), events.get_column("start_latest").max()
-    countries = events.get_column("country_id").drop_nulls().n_unique()
-    sources = frames["citations"].height if "citations" in frames else 0
     return [
         "## Coverage",
         "",
-        f"{events.height} events from {first} to {last}, in {countries} "
-        f"countries, resting on {sources} cited sources.",
+        f"{facts['events']} events from {facts['first']} to {facts['last']}, "
+        f"in {facts['countries']} countries, resting on {sources} cited sources.",
         "",
     ]
 

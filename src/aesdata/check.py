@@ -48,13 +48,18 @@ def validate(
 
 
 def validate_package(
-    package: Package, today: dt.date, progress: Progress = _quiet, keep: bool = True
+    package: Package,
+    today: dt.date,
+    progress: Progress = _quiet,
+    keep: bool = True,
+    on_table: Callable[[Table, bool], None] | None = None,
 ) -> tuple[Report, dict[str, Table]]:
     """Every problem of an opened package, and its tables as read.
 
     Each table is checked on its own as soon as it is read; the rules across tables run last.
     With ``keep`` false, a table is cut down to its linking columns once checked, so that
-    memory holds one whole table at a time rather than all of them.
+    memory holds one whole table at a time rather than all of them; ``on_table`` sees each whole
+    table first, with whether it passed its own checks (a build writes it out then).
     """
     problems = list(package.problems) + _unlisted(package)
     links = link_columns({res.name: res.schema for res in package.resources})
@@ -68,6 +73,8 @@ def validate_package(
         progress(f"checking {res.name}")
         found = _check(table, _table_book(table, today))
         problems += found
+        if on_table is not None:
+            on_table(table, not found)
         if not keep:
             table.slim(sorted(links.get(res.name, set())), clean=not found)
         tables[res.name] = table

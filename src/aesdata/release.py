@@ -23,12 +23,13 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from aesdata import card, changes, database
-from aesdata.check import InvalidPackage, Progress, checked_frames
+from aesdata.check import Progress, validate_package
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
-from aesdata.schema import arrow_schema, release_fields
+from aesdata.schema import arrow_schema, release_fields, typed_frame
 
+FIGURE_TABLES = ("events", "entities", "relations")
 FIGURES = {
     "timeline": "timeline of events",
     "map": "map of event places",
@@ -72,25 +73,29 @@ def build(
     progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> Release:
-    """Validate the package at ``path`` and write its release to ``out`` atomically."""
+    """Validate the package at ``path`` and write its release to ``out`` atomically.
+
+    Each table is written to the staging directory as soon as it passes its own checks, while
+    the next one is read; the staging directory only becomes the release once every check
+    across tables has passed too.
+    """
     say = progress or (lambda _msg: None)
     package = open_package(path)
-    raw, frames = _validated_frames(package, today or dt.date.today(), say)
-    changelog: dict[str, Any] = {}
-    if previous:
-        say("comparing with the previous release")
-        changelog = changes.compare(package, raw, changes.previous_release(previous))
-    if changelog.get("problems"):
-        raise BuildError(
-            "IDs were dropped or reused", Report([Problem(**p) for p in changelog["problems"]])
-        )
+    extras = Extras(archive=archive, sqlite=sqlite, figures=figures)
     out = Path(out)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
     _clear(staging)
     staging.mkdir(parents=True)
+    writer = TableWriter(package, staging, extras, keep_raw=bool(previous))
     try:
-        extras = Extras(archive=archive, sqlite=sqlite, figures=figures)
-        files = _write_release(package, frames, changelog, staging, extras, say)
+        with writer:
+            report, _ = validate_package(
+                package, today or dt.date.today(), say, keep=False, on_table=writer.table
+            )
+        if not report.valid:
+            raise BuildError("the data does not pass validation: no release was written", report)
+        changelog = _changelog(package, writer.raw, previous, say)
+        files = _finish(package, writer, changelog, staging, extras, say)
         _swap(staging, out)
     except BaseException:
         _clear(staging)
@@ -98,64 +103,107 @@ def build(
     return Release(out, files, changelog)
 
 
-def _validated_frames(
-    package: Package, today: dt.date, say: Progress
-) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
-    try:
-        return checked_frames(package, today, say)
-    except InvalidPackage as exc:
+def _changelog(
+    package: Package, raw: dict[str, pl.DataFrame], previous: str | None, say: Progress
+) -> dict[str, Any]:
+    if not previous:
+        return {}
+    say("comparing with the previous release")
+    changelog = changes.compare(package, raw, changes.previous_release(previous))
+    if changelog.get("problems"):
         raise BuildError(
-            "the data does not pass validation: no release was written", exc.report
-        ) from None
+            "IDs were dropped or reused", Report([Problem(**p) for p in changelog["problems"]])
+        )
+    return changelog
 
 
-def _write_release(
+class TableWriter:
+    """Types each table that passes its checks and writes it out in the background.
+
+    It keeps only what the rest of the release needs: row counts, the latest date, the card's
+    coverage, and whole typed tables only for the figures or the database when they are asked for.
+    """
+
+    def __init__(self, package: Package, out: Path, extras: Extras, keep_raw: bool) -> None:
+        self.package, self.out, self.extras, self.keep_raw = package, out, extras, keep_raw
+        self.digests = Digests(out)
+        self.heights: dict[str, int] = {}
+        self.latest: dt.date | None = None
+        self.coverage: dict[str, Any] = {}
+        self.kept: dict[str, pl.DataFrame] = {}
+        self.raw: dict[str, pl.DataFrame] = {}
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
+        self.futures: list[Any] = []
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+        for future in self.futures:
+            future.result()
+
+    def table(self, table: Any, clean: bool) -> None:
+        if not clean:
+            return
+        name = table.resource.name
+        typed = typed_frame(table.frame, table.resource.schema)
+        self._note(name, typed)
+        if self.keep_raw:
+            self.raw[name] = table.frame
+        if self.extras.sqlite or (self.extras.figures and name in FIGURE_TABLES):
+            self.kept[name] = typed
+        stem = self.out / name
+        jobs = [
+            (write_parquet, (self.package, name, typed, stem.with_suffix(".parquet"))),
+            (typed.write_json, (stem.with_suffix(".json"),)),
+            (shutil.copyfile, (table.resource.path, stem.with_suffix(".csv"))),
+        ]
+        # Wait for the writers, so this table's frames can go before the next table is read;
+        # hashing the files it wrote goes on in the background meanwhile.
+        for future in [self.pool.submit(job, *args) for job, args in jobs]:
+            future.result()
+        for _job, args in jobs:
+            self.futures.append(self.pool.submit(self.digests.of, Path(args[-1]).name))
+
+    def _note(self, name: str, typed: pl.DataFrame) -> None:
+        self.heights[name] = typed.height
+        days = [typed.get_column(c).max() for c, t in typed.schema.items() if t == pl.Date]
+        known = [d for d in [*days, self.latest] if isinstance(d, dt.date)]
+        self.latest = max(known, default=None)
+        if name == "events":
+            self.coverage = card.coverage(typed)
+
+
+def _finish(
     package: Package,
-    frames: dict[str, pl.DataFrame],
+    writer: TableWriter,
     changelog: dict[str, Any],
     out: Path,
     extras: Extras,
     say: Progress,
 ) -> list[str]:
-    say("writing Parquet, JSON and CSV")
-    digests = Digests(out)
-    jobs = []
-    for res in package.resources:
-        frame, stem = frames[res.name], out / res.name
-        jobs += [
-            (write_parquet, (package, res.name, frame, stem.with_suffix(".parquet"))),
-            (frame.write_json, (stem.with_suffix(".json"),)),
-            (shutil.copyfile, (res.path, stem.with_suffix(".csv"))),
-        ]
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        # Each file is hashed as soon as it is written, while the other writers use the disk.
-        done = [pool.submit(_written, digests, job, args) for job, args in jobs]
-        for future in done:
-            future.result()
+    """Everything written from the tables' files and summaries: bundle, card, figures, database."""
     say("writing the bundle, descriptor and card")
     _write_bundle(package, [res.name for res in package.resources], out)
     if changelog:
         changes.write(changelog, out)
-    (out / "README.md").write_text(card.render(package, frames, changelog), encoding="utf-8")
+    (out / "README.md").write_text(
+        card.render(package, writer.heights, writer.coverage, changelog), encoding="utf-8"
+    )
     if extras.figures:
         say("drawing the figures")
-        render_figures(frames, out, note=f"Source: {package.name} v{package.version}")
+        render_figures(writer.kept, out, note=f"Source: {package.name} v{package.version}")
     if extras.sqlite:
         say("writing the SQLite database")
-        database.write_sqlite(package, frames, out / f"{package.name}.db")
+        database.write_sqlite(package, writer.kept, out / f"{package.name}.db")
         database.write_metadata(package, out / "datasette-metadata.json")
-    _write_descriptor(package, frames, out, digests)
+    _write_descriptor(package, writer.latest, out, writer.digests)
     if extras.archive:
         say("writing the archive")
         _write_zip(out, out / f"{package.name}-{package.version}.zip")
-    _write_checksums(out, digests)
+    _write_checksums(out, writer.digests)
     return sorted(p.name for p in out.iterdir())
-
-
-def _written(digests: Digests, job: Any, args: tuple[Any, ...]) -> None:
-    """Run one writer, then hash what it wrote (its destination is its last argument)."""
-    job(*args)
-    digests.of(Path(args[-1]).name)
 
 
 def parquet_metadata(package: Package, table: str) -> dict[str, str]:
@@ -169,10 +217,25 @@ def parquet_metadata(package: Package, table: str) -> dict[str, str]:
     return {"aesdata": json.dumps(meta, ensure_ascii=False, sort_keys=True)}
 
 
+CHUNK = 200_000  # rows encoded at a time: bounds the memory a big table's writers need
+
+
 def write_parquet(package: Package, table: str, frame: pl.DataFrame, dest: Path) -> None:
     """zstd Parquet typed by the Table Schema, with descriptions in the metadata."""
     schema = arrow_schema(package.resource(table).schema, parquet_metadata(package, table))
-    pq.write_table(frame.to_arrow().cast(schema), dest, compression="zstd")
+    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
+        for start in range(0, max(frame.height, 1), CHUNK):
+            writer.write_table(frame.slice(start, CHUNK).to_arrow().cast(schema))
+
+
+def write_json(frame: pl.DataFrame, dest: Path) -> None:
+    """A JSON array of records, encoded a slice at a time (the same bytes as in one go)."""
+    with dest.open("wb") as fh:
+        fh.write(b"[")
+        for start in range(0, frame.height, CHUNK):
+            records = frame.slice(start, CHUNK).write_json()[1:-1]
+            fh.write((("," if start else "") + records).encode("utf-8"))
+        fh.write(b"]")
 
 
 def package_meta(package: Package) -> dict[str, Any]:
@@ -247,23 +310,16 @@ class Digests:
             return path.stat().st_size, hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def build_date(frames: dict[str, pl.DataFrame]) -> str:
+def build_date(latest: dt.date | None) -> str:
     """``SOURCE_DATE_EPOCH`` when set, otherwise the latest date in the data: never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    latest = [
-        frame.get_column(c).max()
-        for frame in frames.values()
-        for c, t in frame.schema.items()
-        if t == pl.Date
-    ]
-    days = [d for d in latest if isinstance(d, dt.date)]
-    return f"{max(days).isoformat()}T00:00:00Z" if days else "1980-01-01T00:00:00Z"
+    return f"{latest.isoformat()}T00:00:00Z" if latest else "1980-01-01T00:00:00Z"
 
 
 def _write_descriptor(
-    package: Package, frames: dict[str, pl.DataFrame], out: Path, digests: Digests
+    package: Package, latest: dt.date | None, out: Path, digests: Digests
 ) -> None:
     """The release's own Data Package: every file with its size and sha256.
 
@@ -337,7 +393,7 @@ def _write_descriptor(
         for name, rname, media, what in extras
         if (out / name).is_file()
     ]
-    descriptor = {**package_meta(package), "created": build_date(frames), "resources": resources}
+    descriptor = {**package_meta(package), "created": build_date(latest), "resources": resources}
     text = json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n"
     (out / "datapackage.json").write_text(text, encoding="utf-8")
 
@@ -352,7 +408,7 @@ def _write_checksums(out: Path, digests: Digests) -> None:
 def _write_zip(out: Path, dest: Path) -> None:
     """A zip with fixed timestamps and permissions, entries sorted: byte-identical on rebuild."""
     stamp = dt.datetime.strptime(
-        build_date({}) if os.environ.get("SOURCE_DATE_EPOCH") else "1980-01-01T00:00:00Z",
+        build_date(None) if os.environ.get("SOURCE_DATE_EPOCH") else "1980-01-01T00:00:00Z",
         "%Y-%m-%dT%H:%M:%SZ",
     )
     root = dest.stem
