@@ -134,11 +134,14 @@ class TableWriter:
         self.raw: dict[str, pl.DataFrame] = {}
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
         self.futures: list[Any] = []
+        self.writing: list[tuple[Any, str]] = []
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self._drain()
         self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
         for future in self.futures:
             future.result()
@@ -156,15 +159,20 @@ class TableWriter:
         stem = self.out / name
         jobs = [
             (write_parquet, (self.package, name, typed, stem.with_suffix(".parquet"))),
-            (typed.write_json, (stem.with_suffix(".json"),)),
+            (typed.write_json, (stem.with_suffix(".json"),)),  # polars streams it to the file
             (shutil.copyfile, (table.resource.path, stem.with_suffix(".csv"))),
         ]
-        # Wait for the writers, so this table's frames can go before the next table is read;
-        # hashing the files it wrote goes on in the background meanwhile.
-        for future in [self.pool.submit(job, *args) for job, args in jobs]:
+        # The writers of the previous table finish first, so at most two tables' frames are
+        # held: one being written while the next is read and checked.
+        self._drain()
+        self.writing = [(self.pool.submit(job, *args), Path(args[-1]).name) for job, args in jobs]
+
+    def _drain(self) -> None:
+        """Wait for the current writers; hash their files in the background."""
+        for future, name in self.writing:
             future.result()
-        for _job, args in jobs:
-            self.futures.append(self.pool.submit(self.digests.of, Path(args[-1]).name))
+            self.futures.append(self.pool.submit(self.digests.of, name))
+        self.writing = []
 
     def _note(self, name: str, typed: pl.DataFrame) -> None:
         self.heights[name] = typed.height
@@ -217,7 +225,7 @@ def parquet_metadata(package: Package, table: str) -> dict[str, str]:
     return {"aesdata": json.dumps(meta, ensure_ascii=False, sort_keys=True)}
 
 
-CHUNK = 200_000  # rows encoded at a time: bounds the memory a big table's writers need
+CHUNK = 200_000  # rows converted to Arrow at a time: bounds the memory of the Parquet writer
 
 
 def write_parquet(package: Package, table: str, frame: pl.DataFrame, dest: Path) -> None:
@@ -226,16 +234,6 @@ def write_parquet(package: Package, table: str, frame: pl.DataFrame, dest: Path)
     with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
         for start in range(0, max(frame.height, 1), CHUNK):
             writer.write_table(frame.slice(start, CHUNK).to_arrow().cast(schema))
-
-
-def write_json(frame: pl.DataFrame, dest: Path) -> None:
-    """A JSON array of records, encoded a slice at a time (the same bytes as in one go)."""
-    with dest.open("wb") as fh:
-        fh.write(b"[")
-        for start in range(0, frame.height, CHUNK):
-            records = frame.slice(start, CHUNK).write_json()[1:-1]
-            fh.write((("," if start else "") + records).encode("utf-8"))
-        fh.write(b"]")
 
 
 def package_meta(package: Package) -> dict[str, Any]:
