@@ -134,14 +134,15 @@ class TableWriter:
         self.raw: dict[str, pl.DataFrame] = {}
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
         self.futures: list[Any] = []
-        self.writing: list[tuple[Any, str]] = []
+        self.writing: list[tuple[list[tuple[Any, str]], int]] = []
+        self.in_flight = 0
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if exc[0] is None:
-            self._drain()
+        while exc[0] is None and self.writing:
+            self._drain_oldest()
         self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
         for future in self.futures:
             future.result()
@@ -162,17 +163,21 @@ class TableWriter:
             (typed.write_json, (stem.with_suffix(".json"),)),  # polars streams it to the file
             (shutil.copyfile, (table.resource.path, stem.with_suffix(".csv"))),
         ]
-        # The writers of the previous table finish first, so at most two tables' frames are
-        # held: one being written while the next is read and checked.
-        self._drain()
-        self.writing = [(self.pool.submit(job, *args), Path(args[-1]).name) for job, args in jobs]
+        # Tables are written while the next ones are read, up to a budget of rows in flight:
+        # past it the oldest writers finish first, so memory holds a bounded part of the data.
+        while self.writing and self.in_flight + typed.height > IN_FLIGHT_ROWS:
+            self._drain_oldest()
+        futures = [(self.pool.submit(job, *args), Path(args[-1]).name) for job, args in jobs]
+        self.writing.append((futures, typed.height))
+        self.in_flight += typed.height
 
-    def _drain(self) -> None:
-        """Wait for the current writers; hash their files in the background."""
-        for future, name in self.writing:
+    def _drain_oldest(self) -> None:
+        """Wait for the oldest table's writers; hash their files in the background."""
+        futures, rows = self.writing.pop(0)
+        for future, name in futures:
             future.result()
             self.futures.append(self.pool.submit(self.digests.of, name))
-        self.writing = []
+        self.in_flight -= rows
 
     def _note(self, name: str, typed: pl.DataFrame) -> None:
         self.heights[name] = typed.height
@@ -225,6 +230,7 @@ def parquet_metadata(package: Package, table: str) -> dict[str, str]:
     return {"aesdata": json.dumps(meta, ensure_ascii=False, sort_keys=True)}
 
 
+IN_FLIGHT_ROWS = 1_500_000  # rows whose frames may wait on their writers while more are read
 CHUNK = 200_000  # rows converted to Arrow at a time: bounds the memory of the Parquet writer
 
 
