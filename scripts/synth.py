@@ -199,7 +199,7 @@ def _citations(n: int, rng: np.random.Generator) -> pl.DataFrame:
             "language": _pick(rng, ["fr", "fr", "en"], n),
             "kind": _pick(rng, ["news", "official_statement", "report"], n),
             "accessed_date": pl.Series(["2026-01-15"] * n),
-        "in_seed_references": pl.Series(["false"] * n),
+            "in_seed_references": pl.Series(["false"] * n),
             "notes": pl.Series([None] * n, dtype=pl.Utf8),
         }
     )
