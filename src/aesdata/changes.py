@@ -22,12 +22,11 @@ def previous_release(source: str) -> dict[str, Any]:
     """The previous release's version and tables (as text), from a directory or a URL."""
     from aesdata.load import LoadError, fetch_release
 
-    if source.startswith(("http://", "https://")):
-        sums = fetch_release(source, files=[])
-        names = [n for n in (sums / "SHA256SUMS").read_text().split() if n.endswith(".csv")]
-        directory = fetch_release(source, files=names)
-    else:
-        directory = Path(source)
+    directory = (
+        fetch_release(source, suffix=".csv")
+        if source.startswith(("http://", "https://"))
+        else Path(source)
+    )
     descriptor = directory / "datapackage.json"
     if not descriptor.is_file():
         raise LoadError(f"{source}: not a release (no datapackage.json)")

@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from aesdata.package import Package
-from aesdata.schema import release_fields
+from aesdata.schema import foreign_keys, release_fields
 
 SQL_TYPES = {"integer": int, "number": float, "boolean": int}
 SEARCHABLE = {
@@ -35,17 +35,8 @@ def write_sqlite(package: Package, frames: dict[str, pl.DataFrame], dest: Path) 
         table = db.table(res.name)
         table.create(
             {f["name"]: SQL_TYPES.get(f.get("type", "string"), str) for f in fields},
-            pk=schema.get("primaryKey")[0]
-            if len(schema.get("primaryKey", [])) == 1
-            else tuple(schema.get("primaryKey", [])) or None,
-            foreign_keys=[
-                (
-                    fk["fields"][0],
-                    fk["reference"]["resource"] or res.name,
-                    fk["reference"]["fields"][0],
-                )
-                for fk in schema.get("foreignKeys", [])
-            ],
+            pk=_primary_key(schema),
+            foreign_keys=foreign_keys(res.name, schema),
             not_null={
                 f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")
             },
@@ -55,6 +46,12 @@ def write_sqlite(package: Package, frames: dict[str, pl.DataFrame], dest: Path) 
             table.enable_fts(SEARCHABLE[res.name], create_triggers=True)
     db.conn.execute("VACUUM")
     db.close()
+
+
+def _primary_key(schema: dict[str, Any]) -> str | tuple[str, ...] | None:
+    """sqlite-utils' form: one column's name, or a tuple of several."""
+    key = schema.get("primaryKey", [])
+    return key[0] if len(key) == 1 else tuple(key) or None
 
 
 def _ordered(package: Package) -> list[Any]:

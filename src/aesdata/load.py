@@ -91,21 +91,21 @@ def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "aesdata")
 
 
-def fetch_release(url: str, files: list[str] | None = None) -> Path:
-    """Download a release's descriptor (and ``files``), verified, into the cache for its version."""
+def fetch_release(url: str, suffix: str = ".parquet") -> Path:
+    """Download a release's descriptor and its ``suffix`` files, verified, into the version's cache."""
     import json
 
     base = url if url.endswith("/") else url + "/"
-    sums = _parse_sums(_get(base + "SHA256SUMS"))
+    sums = read_sums(_get(base + "SHA256SUMS"))
     descriptor = _verified(base, "datapackage.json", _get(base + "datapackage.json"), sums)
     version = str(json.loads(descriptor).get("version", "unknown"))
     if not VERSION.match(version):
         raise LoadError(f"{base}datapackage.json: version {version!r} is not X.Y.Z")
     target = cache_root() / version
     target.mkdir(parents=True, exist_ok=True)
-    _store(target, "SHA256SUMS", "".join(f"{h}  {n}\n" for n, h in sorted(sums.items())).encode())
+    _store(target, "SHA256SUMS", format_sums(sums).encode())
     _store(target, "datapackage.json", descriptor)
-    for name in files if files is not None else [n for n in sums if n.endswith(".parquet")]:
+    for name in sorted(n for n in sums if n.endswith(suffix)):
         cached = target / name
         if not (cached.is_file() and _sha256(cached.read_bytes()) == sums.get(name)):
             _store(target, name, _verified(base, name, _get(base + name), sums))
@@ -126,7 +126,13 @@ def _get(url: str) -> bytes:
         ) from None
 
 
-def _parse_sums(data: bytes) -> dict[str, str]:
+def format_sums(sums: dict[str, str]) -> str:
+    """``SHA256SUMS`` text, as ``sha256sum -c`` reads it: one ``digest  name`` line a file."""
+    return "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
+
+
+def read_sums(data: bytes) -> dict[str, str]:
+    """File name → sha256 from ``SHA256SUMS`` text."""
     sums = {}
     for line in data.decode("utf-8", errors="replace").splitlines():
         digest, _, name = line.partition("  ")
@@ -165,7 +171,7 @@ def _store(directory: Path, name: str, data: bytes) -> None:
 def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
-    sums = _parse_sums((directory / "SHA256SUMS").read_bytes())
+    sums = read_sums((directory / "SHA256SUMS").read_bytes())
     available = sorted(n.removesuffix(".parquet") for n in sums if n.endswith(".parquet"))
     out = {}
     for name in names or available:

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from aesdata.load import format_sums
 from aesdata.package import Package
 from aesdata.schema import release_fields
 
@@ -159,8 +160,8 @@ def write_descriptor(package: Package, latest: dt.date | None, out: Path, digest
 def write_checksums(out: Path, digests: Digests) -> None:
     names = sorted(p.name for p in out.iterdir() if p.is_file() and p.name != "SHA256SUMS")
     digests.prefetch(names)
-    lines = [f"{digests.of(name)[1]}  {name}\n" for name in names]
-    (out / "SHA256SUMS").write_text("".join(lines), encoding="utf-8")
+    sums = {name: digests.of(name)[1] for name in names}
+    (out / "SHA256SUMS").write_text(format_sums(sums), encoding="utf-8")
 
 
 def write_zip(out: Path, dest: Path) -> None:

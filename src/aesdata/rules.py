@@ -19,6 +19,7 @@ import polars as pl
 
 from aesdata import dates
 from aesdata.checkbook import CheckBook
+from aesdata.schema import foreign_keys
 
 Frames = dict[str, pl.DataFrame]
 
@@ -91,10 +92,9 @@ def link_columns(schemas: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
     """For each table, the columns that the rules across tables read: all they keep of it."""
     need: dict[str, set[str]] = {name: set() for name in schemas}
     for name, schema in schemas.items():
-        for fk in schema.get("foreignKeys", []):
-            need[name].add(_one(fk["fields"]))
-            parent = fk["reference"].get("resource") or name
-            need.setdefault(parent, set()).add(_one(fk["reference"]["fields"]))
+        for field, parent, parent_field in foreign_keys(name, schema):
+            need[name].add(field)
+            need.setdefault(parent, set()).add(parent_field)
         for ref in schema.get("referencedBy", []):
             need[name].add(ref["key"])
             need.setdefault(ref["resource"], set()).update({ref["field"], *ref.get("where", {})})
@@ -167,10 +167,7 @@ def _hygiene_problems(value: Any, _row: dict[str, Any]) -> list[tuple[str, str]]
 
 
 def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
-    for fk in schema.get("foreignKeys", []):
-        field, target = _one(fk["fields"]), fk["reference"]
-        parent_name = target.get("resource") or name
-        parent_field = _one(target["fields"])
+    for field, parent_name, parent_field in foreign_keys(name, schema):
         parent, child = frames.get(parent_name), frames.get(name)
         if (
             parent is None
@@ -200,10 +197,6 @@ def missing(values: pl.Series, keys: pl.Series) -> pl.Series:
     """
     left = values.drop_nulls().rename("k").to_frame()
     return left.join(keys.rename("k").to_frame(), on="k", how="anti").get_column("k").unique()
-
-
-def _one(fields: str | list[str]) -> str:
-    return fields[0] if isinstance(fields, list) else fields
 
 
 def _dates(schema: dict[str, Any], book: CheckBook, today: dt.date) -> None:

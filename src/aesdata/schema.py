@@ -25,6 +25,18 @@ URL = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$"
 SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
 
 
+def foreign_keys(name: str, schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(field, parent table, parent field) for each single-field foreign key of table ``name``."""
+
+    def one(fields: str | list[str]) -> str:
+        return fields[0] if isinstance(fields, list) else fields
+
+    return [
+        (one(fk["fields"]), fk["reference"].get("resource") or name, one(fk["reference"]["fields"]))
+        for fk in schema.get("foreignKeys", [])
+    ]
+
+
 def is_date_field(f: dict[str, Any]) -> bool:
     return "precisionField" in f
 
