@@ -96,7 +96,7 @@ def test_failed_build_leaves_the_previous_release_untouched(
     def explode(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(aesdata.release, "_write_bundle", explode)
+    monkeypatch.setattr(aesdata.release.Bundle, "append", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         build(mini, out)
     assert digest(out) == before
@@ -143,20 +143,29 @@ def test_partial_dates_get_typed_bounds(release: Path) -> None:
 
 def test_parquet_carries_types_descriptions_and_version(release: Path) -> None:
     schema = pq.read_schema(release / "events.parquet")
-    assert (
-        str(schema.field("event_type").type)
-        == "dictionary<values=string, indices=int32, ordered=0>"
+    assert str(schema.field("event_type").type) == (
+        "dictionary<values=string, indices=uint8, ordered=1>"
     )
+    vocabulary = _enum(release / "datapackage.json", "events", "event_type")
+    column = pq.read_table(release / "events.parquet", columns=["event_type"]).column(0)
+    assert column.chunk(0).dictionary.to_pylist() == vocabulary
+    assert str(schema.field("title_fr").type) == "large_string"
     assert str(schema.field("start_earliest").type) == "date32[day]"
     assert (
         schema.field("title_fr").metadata[b"description"].startswith(b"A short headline in French")
     )
-    meta = json.loads(schema.metadata[b"aesdata"])
+    meta = json.loads(pq.read_metadata(release / "events.parquet").metadata[b"aesdata"])
     assert (meta["package"], meta["version"], meta["table"]) == ("aesdata", "0.1.0", "events")
     assert (
         pq.ParquetFile(release / "events.parquet").metadata.row_group(0).column(0).compression
         == "ZSTD"
     )
+
+
+def _enum(descriptor: Path, table: str, field: str) -> list[str]:
+    resources = json.loads(descriptor.read_text(encoding="utf-8"))["resources"]
+    fields = next(r["schema"]["fields"] for r in resources if r["name"] == table)
+    return next(f["constraints"]["enum"] for f in fields if f["name"] == field)
 
 
 def test_bundle_holds_every_table_and_the_metadata(release: Path) -> None:

@@ -169,7 +169,9 @@ def _store(directory: Path, name: str, data: bytes) -> None:
 
 
 def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
-    import pyarrow.parquet as pq
+    import io
+
+    import polars as pl
 
     sums = read_sums((directory / "SHA256SUMS").read_bytes())
     available = sorted(n.removesuffix(".parquet") for n in sums if n.endswith(".parquet"))
@@ -178,8 +180,9 @@ def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
         if name not in available:
             raise LoadError(f"no table {name!r} in this release: tables are {', '.join(available)}")
         path = directory / f"{name}.parquet"
-        _verified(f"{directory}/", path.name, path.read_bytes(), sums)
-        out[name] = to_pandas(pq.read_table(path))
+        data = path.read_bytes()
+        _verified(f"{directory}/", path.name, data, sums)
+        out[name] = to_pandas(pl.read_parquet(io.BytesIO(data)))
     return out
 
 
@@ -187,7 +190,6 @@ def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
     """A source package (CSV): validated, then typed exactly as a release would be."""
     from aesdata.check import InvalidPackage, checked_frames
     from aesdata.package import open_package
-    from aesdata.schema import arrow_schema
 
     package = open_package(directory)
     try:
@@ -200,19 +202,23 @@ def _from_package(directory: Path, names: list[str] | None) -> dict[str, Any]:
     for name in names or list(typed):
         if name not in typed:
             raise LoadError(f"no table {name!r}: tables are {', '.join(typed)}")
-        out[name] = to_pandas(
-            typed[name].to_arrow().cast(arrow_schema(package.resource(name).schema))
-        )
+        out[name] = to_pandas(typed[name])
     return out
 
 
-def to_pandas(table: Any) -> Any:
-    """Arrow → pandas with nullable dtypes: string, Int64, boolean, category, datetime64."""
+def to_pandas(typed: Any) -> Any:
+    """A typed polars frame → pandas with nullable dtypes: string, Int64, boolean, category, datetime64.
+
+    A release's Parquet (read by polars, which restores each enum's whole vocabulary) and a
+    source package both come through here, so both give the same dtypes.
+    """
     import pandas as pd
+    import polars as pl
     import pyarrow as pa
 
+    table = typed.to_arrow(compat_level=pl.CompatLevel.newest())
     mapping = {
-        pa.string(): pd.StringDtype(),
+        pa.string_view(): pd.StringDtype(),
         pa.large_string(): pd.StringDtype(),
         pa.int64(): pd.Int64Dtype(),
         pa.bool_(): pd.BooleanDtype(),

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,10 @@ class Digests:
             self.known[name] = self._digest(name)
         return self.known[name]
 
+    def record(self, name: str, size: int, digest: str) -> None:
+        """The size and sha256 of a file hashed while it was written."""
+        self.known[name] = (size, digest)
+
     def prefetch(self, names: list[str]) -> None:
         todo = [n for n in names if n not in self.known]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
@@ -69,6 +74,25 @@ class Digests:
         path = self.out / name
         with path.open("rb") as fh:
             return path.stat().st_size, hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def copy_digest(source: Path, sink: Callable[[memoryview], Any]) -> tuple[int, str]:
+    """Stream ``source`` into ``sink``; its size and sha256 on the way.
+
+    One buffer is reused for the whole file: a fresh 4 MiB ``bytes`` per chunk would be mapped
+    and unmapped each time, which costs more in page faults than the copy itself.
+    """
+    digest, size = hashlib.sha256(), 0
+    buffer = memoryview(bytearray(COPY_CHUNK))
+    with source.open("rb", buffering=0) as fh:
+        while n := fh.readinto(buffer):
+            digest.update(buffer[:n])
+            sink(buffer[:n])
+            size += n
+    return size, digest.hexdigest()
+
+
+COPY_CHUNK = 1 << 18  # 256 KiB: the copy stays in the CPU cache between reading, hashing, writing
 
 
 def build_date(latest: dt.date | None) -> str:

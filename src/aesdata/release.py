@@ -9,16 +9,16 @@ its destination and renamed into place, so a failed build leaves the previous re
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pyarrow.parquet as pq
 
 from aesdata import card, changes, database, manifest
 from aesdata.check import Progress, validate_package
@@ -115,30 +115,39 @@ class TableWriter:
 
     It keeps only what the rest of the release needs: row counts, the latest date, the card's
     coverage, and whole typed tables only for the figures or the database when they are asked for.
+    Every file is hashed as it is written or read back, never later: the descriptor and the
+    checksums only collect the digests.
     """
 
     def __init__(self, package: Package, out: Path, extras: Extras, keep_raw: bool) -> None:
         self.package, self.out, self.extras, self.keep_raw = package, out, extras, keep_raw
         self.digests = manifest.Digests(out)
+        self.bundle = Bundle(package, out, self.digests)
         self.heights: dict[str, int] = {}
         self.latest: dt.date | None = None
         self.coverage: dict[str, Any] = {}
         self.kept: dict[str, pl.DataFrame] = {}
         self.raw: dict[str, pl.DataFrame] = {}
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
-        self.futures: list[Any] = []
-        self.writing: list[tuple[list[tuple[Any, str]], int]] = []
+        self.in_order = ThreadPoolExecutor(max_workers=1)  # the bundle takes tables in order
+        self.futures: list[Future[Any]] = []
+        self.writing: list[tuple[list[Future[Any]], int]] = []
         self.in_flight = 0
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        while exc[0] is None and self.writing:
+        failed = exc[0] is not None
+        while not failed and self.writing:
             self._drain_oldest()
-        self.pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
-        for future in self.futures:
-            future.result()
+        for pool in (self.pool, self.in_order):
+            pool.shutdown(wait=True, cancel_futures=failed)
+        try:
+            for future in self.futures:
+                future.result()
+        finally:
+            self.bundle.close(complete=not failed)
 
     def table(self, table: Any, clean: bool) -> None:
         if not clean:
@@ -150,26 +159,39 @@ class TableWriter:
             self.raw[name] = table.frame
         if self.extras.sqlite or (self.extras.figures and name in FIGURE_TABLES):
             self.kept[name] = typed
-        stem = self.out / name
-        jobs = [
-            (write_parquet, (self.package, name, typed, stem.with_suffix(".parquet"))),
-            (typed.write_json, (stem.with_suffix(".json"),)),  # polars streams it to the file
-            (shutil.copyfile, (table.resource.path, stem.with_suffix(".csv"))),
-        ]
         # Tables are written while the next ones are read, up to a budget of rows in flight:
         # past it the oldest writers finish first, so memory holds a bounded part of the data.
         while self.writing and self.in_flight + typed.height > IN_FLIGHT_ROWS:
             self._drain_oldest()
-        futures = [(self.pool.submit(job, *args), Path(args[-1]).name) for job, args in jobs]
-        self.writing.append((futures, typed.height))
+        stem = self.out / name
+        parquet, as_json, csv = (stem.with_suffix(s) for s in (".parquet", ".json", ".csv"))
+        writers = [
+            self.pool.submit(self._parquet, name, typed, parquet),
+            self.pool.submit(typed.write_json, as_json),  # polars streams it to the file
+            self.pool.submit(self._copy, table.resource.path, csv),
+        ]
+        self.futures += writers
+        self.futures.append(self.in_order.submit(self._bundle, name, writers[1], as_json))
+        self.writing.append((writers, typed.height))
         self.in_flight += typed.height
 
+    def _parquet(self, name: str, typed: pl.DataFrame, dest: Path) -> None:
+        write_parquet(self.package, name, typed, dest)
+        self.digests.of(dest.name)
+
+    def _copy(self, source: Path, dest: Path) -> None:
+        with dest.open("wb") as fh:
+            self.digests.record(dest.name, *manifest.copy_digest(source, fh.write))
+
+    def _bundle(self, name: str, written: Future[Any], part: Path) -> None:
+        written.result()
+        self.bundle.append(name, part)
+
     def _drain_oldest(self) -> None:
-        """Wait for the oldest table's writers; hash their files in the background."""
+        """Wait for the oldest table's writers, so that its frame can be let go."""
         futures, rows = self.writing.pop(0)
-        for future, name in futures:
+        for future in futures:
             future.result()
-            self.futures.append(self.pool.submit(self.digests.of, name))
         self.in_flight -= rows
 
     def _note(self, name: str, typed: pl.DataFrame) -> None:
@@ -190,8 +212,7 @@ def _finish(
     say: Progress,
 ) -> list[str]:
     """Everything written from the tables' files and summaries: bundle, card, figures, database."""
-    say("writing the bundle, descriptor and card")
-    _write_bundle(package, [res.name for res in package.resources], out)
+    say("writing the descriptor and card")
     if changelog:
         changes.write(changelog, out)
     (out / "README.md").write_text(
@@ -224,43 +245,51 @@ def parquet_metadata(package: Package, table: str) -> dict[str, str]:
 
 
 IN_FLIGHT_ROWS = 1_500_000  # rows whose frames may wait on their writers while more are read
-CHUNK = 200_000  # rows converted to Arrow at a time: bounds the memory of the Parquet writer
 
 
 def write_parquet(package: Package, table: str, frame: pl.DataFrame, dest: Path) -> None:
-    """zstd Parquet typed by the Table Schema, with descriptions in the metadata."""
-    schema = arrow_schema(package.resource(table).schema, parquet_metadata(package, table))
-    with pq.ParquetWriter(dest, schema, compression="zstd") as writer:
-        for start in range(0, max(frame.height, 1), CHUNK):
-            writer.write_table(frame.slice(start, CHUNK).to_arrow().cast(schema))
+    """zstd Parquet typed by the Table Schema, with descriptions in the metadata.
+
+    Polars' own writer encodes the columns in parallel straight from the frame: at a million
+    events it takes a third of the time of converting to Arrow and writing with pyarrow.
+    """
+    meta = parquet_metadata(package, table)
+    schema = arrow_schema(frame, package.resource(table).schema)
+    frame.write_parquet(dest, compression="zstd", arrow_schema=schema, metadata=meta)
 
 
-def _write_bundle(package: Package, tables: list[str], out: Path) -> None:
-    """One JSON file with every table, assembled from the tables' JSON files (no re-encoding)."""
-    head = json.dumps(manifest.package_meta(package), ensure_ascii=False, sort_keys=True)
-    with (out / f"{package.name}-{package.version}.json").open("wb") as fh:
-        fh.write(f'{{"package":{head},"tables":{{'.encode())
-        for i, name in enumerate(tables):
-            fh.write((("," if i else "") + json.dumps(name) + ":").encode())
-            fh.flush()
-            _append_file(out / f"{name}.json", fh)
-        fh.write(b"}}\n")
+class Bundle:
+    """``<name>-<version>.json``: the metadata and every table, assembled as the tables land.
 
+    Each table's JSON is read back once, while the page cache still holds it, and the same bytes
+    are hashed for the table's file, hashed for the bundle and appended to it. So the bundle, as
+    big as all the JSON together, is never read again to be hashed, and its assembly overlaps the
+    reading of the next tables instead of following them.
+    """
 
-def _append_file(source: Path, fh: Any) -> None:
-    """Append ``source`` to the open file ``fh``, in the kernel where it can (no Python copy)."""
-    with source.open("rb") as part:
-        remaining = source.stat().st_size
-        try:
-            while remaining > 0:
-                copied = os.copy_file_range(part.fileno(), fh.fileno(), remaining)
-                if copied == 0:
-                    break
-                remaining -= copied
-        except (AttributeError, OSError):
-            part.seek(source.stat().st_size - remaining)
-            shutil.copyfileobj(part, fh, 1 << 20)
-        fh.seek(0, os.SEEK_END)
+    def __init__(self, package: Package, out: Path, digests: manifest.Digests) -> None:
+        self.path = out / f"{package.name}-{package.version}.json"
+        self.digests, self.hash, self.size, self.parts = digests, hashlib.sha256(), 0, 0
+        self.fh = self.path.open("wb")
+        head = json.dumps(manifest.package_meta(package), ensure_ascii=False, sort_keys=True)
+        self._write(f'{{"package":{head},"tables":{{'.encode())
+
+    def append(self, table: str, part: Path) -> None:
+        self._write((("," if self.parts else "") + json.dumps(table) + ":").encode())
+        self.digests.record(part.name, *manifest.copy_digest(part, self._write))
+        self.parts += 1
+
+    def close(self, complete: bool) -> None:
+        """Close the file; a complete bundle gets its ending and its digest."""
+        if complete:
+            self._write(b"}}\n")
+            self.digests.record(self.path.name, self.size, self.hash.hexdigest())
+        self.fh.close()
+
+    def _write(self, data: bytes | memoryview) -> None:
+        self.hash.update(data)
+        self.size += len(data)
+        self.fh.write(data)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -206,30 +206,25 @@ def _cast(col: pl.Expr, f: dict[str, Any]) -> pl.Expr:
     return col
 
 
-ARROW_TYPES = {"integer": "int64", "number": "float64", "boolean": "bool_", "date": "date32"}
+def arrow_schema(
+    typed: pl.DataFrame, schema: dict[str, Any], metadata: dict[str, str] | None = None
+) -> Any:
+    """The Arrow schema of a released table: the typed frame's own types, described.
 
-
-def arrow_schema(schema: dict[str, Any], metadata: dict[str, str] | None = None) -> Any:
-    """The Arrow schema of a released table; field descriptions travel in the field metadata."""
+    Text is ``large_string``, which every Arrow reader knows (not polars' newer string views);
+    enums are polars' dictionaries, whose categories are the whole vocabulary in the schema's
+    order. Each field carries its title and description, so Parquet files explain themselves.
+    """
     import pyarrow as pa
 
-    fields = []
-    for f in schema["fields"]:
-        if enum_values(f):
-            atype = pa.dictionary(pa.int32(), pa.string())
-        else:
-            atype = getattr(pa, ARROW_TYPES.get(f.get("type", "string"), "string"))()
-        fields.append(pa.field(f["name"], atype, metadata=_field_meta(f)))
-        if is_date_field(f):
-            lo, hi = bound_names(f)
-            fields += [
-                pa.field(
-                    lo, pa.date32(), metadata={"description": f"First day {f['name']} can mean."}
-                ),
-                pa.field(
-                    hi, pa.date32(), metadata={"description": f"Last day {f['name']} can mean."}
-                ),
-            ]
+    described = {f["name"]: _field_meta(f) for f in release_fields(schema)}
+    native = typed.head(0).to_arrow(compat_level=pl.CompatLevel.newest()).schema
+    fields = [
+        f.with_type(pa.large_string() if f.type == pa.string_view() else f.type).with_metadata(
+            described[f.name]
+        )
+        for f in native
+    ]
     return pa.schema(fields, metadata=metadata)
 
 
