@@ -8,7 +8,9 @@ For each size it writes a synthetic package (scripts/synth.py), then runs, inter
 times each the optional outputs (``--archive``, ``--sqlite``, ``aesdata figures``, the last up
 to 100,000 events) and the official ``frictionless validate``. It reports the median wall time, its ratio
 to the floor's median, and the peak resident memory of each process (from ``wait4``), against
-the size of the CSVs. Timings on a shared machine are noisy: read ratios, not absolutes.
+the size of the CSVs. Each build writes a new release directory: the previous run's is removed
+first, untimed, as the floor too writes to a new directory. Timings on a shared machine are
+noisy: read ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ def run(cmd: list[str]) -> tuple[float, int, int]:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(proc.pid, 0)
     return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
+
+
+def fresh(cmd: list[str]) -> None:
+    """Remove the previous run's output, untimed: the floor, too, writes to a new directory."""
+    if "--out" in cmd:
+        shutil.rmtree(cmd[cmd.index("--out") + 1], ignore_errors=True)
+        os.sync()
 
 
 SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite", "aesdata figures")
@@ -82,6 +91,7 @@ def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, ob
         for name, cmd in commands.items():
             if name.startswith(SLOW) and i >= slow_runs:
                 continue
+            fresh(cmd)
             seconds, rss, code = run(cmd)
             if code != 0:
                 raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")

@@ -89,6 +89,7 @@ def build(
             raise BuildError("the data does not pass validation: no release was written", report)
         changelog = _changelog(package, writer.raw, previous, say)
         files = _finish(package, writer, changelog, staging, extras, say)
+        _durable(staging)
         _swap(staging, out)
     except BaseException:
         _clear(staging)
@@ -130,6 +131,7 @@ class TableWriter:
         self.raw: dict[str, pl.DataFrame] = {}
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 2)
         self.in_order = ThreadPoolExecutor(max_workers=1)  # the bundle takes tables in order
+        self.flusher = ThreadPoolExecutor(max_workers=1)  # waits on the disk, not on a core
         self.futures: list[Future[Any]] = []
         self.writing: list[tuple[list[Future[Any]], int]] = []
         self.in_flight = 0
@@ -139,15 +141,12 @@ class TableWriter:
 
     def __exit__(self, *exc: object) -> None:
         failed = exc[0] is not None
-        while not failed and self.writing:
-            self._drain_oldest()
-        for pool in (self.pool, self.in_order):
+        for pool in (self.pool, self.in_order, self.flusher):  # in this order: each feeds the next
             pool.shutdown(wait=True, cancel_futures=failed)
-        try:
-            for future in self.futures:
-                future.result()
-        finally:
-            self.bundle.close(complete=not failed)
+        errors = [] if failed else [e for f in self.futures if (e := f.exception())]
+        self.bundle.close(complete=not (failed or errors))
+        if errors:
+            raise errors[0]
 
     def table(self, table: Any, clean: bool) -> None:
         if not clean:
@@ -178,14 +177,22 @@ class TableWriter:
     def _parquet(self, name: str, typed: pl.DataFrame, dest: Path) -> None:
         write_parquet(self.package, name, typed, dest)
         self.digests.of(dest.name)
+        self._flush(dest)
 
     def _copy(self, source: Path, dest: Path) -> None:
         with dest.open("wb") as fh:
             self.digests.record(dest.name, *manifest.copy_digest(source, fh.write))
+        self._flush(dest)
 
     def _bundle(self, name: str, written: Future[Any], part: Path) -> None:
         written.result()
         self.bundle.append(name, part)
+        self._flush(part)
+        self._flush(self.bundle.path)
+
+    def _flush(self, path: Path) -> None:
+        """Put a finished file on disk in the background (see :func:`_durable`)."""
+        self.futures.append(self.flusher.submit(_fsync, path))
 
     def _drain_oldest(self) -> None:
         """Wait for the oldest table's writers, so that its frame can be let go."""
@@ -292,12 +299,34 @@ class Bundle:
         self.fh.write(data)
 
 
+def _durable(staging: Path) -> None:
+    """Every file of the release on disk before it is renamed into place.
+
+    Without it a power cut just after the rename could leave a release of empty files. Big
+    files were already flushed one by one as they were finished, while the build went on, so
+    this mostly waits for the small ones; and a big build leaves no gigabytes of dirty pages
+    behind to throttle whatever writes next (the next build, typically).
+    """
+    for path in sorted(staging.iterdir()):
+        _fsync(path)
+    _fsync(staging)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _swap(staging: Path, out: Path) -> None:
     """Put the finished release in place; the old one is removed only once the new one is there."""
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
     staging.rename(out)
+    _fsync(out.parent)
     _clear(old)
 
 
