@@ -15,17 +15,21 @@ from typing import Any
 import click
 
 FORMATS = ["text", "json", "github"]
-# Arrow's jemalloc pool, told to return freed memory at once, keeps the peak about a third lower
+# Arrow's jemalloc pool, told to return freed memory quickly, keeps the peak about a third lower
 # on a million events than the default pool (see docs/performance.md).
 os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
+# No command does linear algebra; numpy only comes in with pyarrow, and OpenBLAS would start a
+# thread per core that spins for a while, taking CPU from the readers and writers.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ARROW_DECAY_MS = 100  # at once (0) costs a quarter of a second more of page faults at 1M events
 
 
 def _lean_arrow() -> None:
-    """Have Arrow's jemalloc give freed pages back immediately (where Arrow has jemalloc)."""
+    """Have Arrow's jemalloc give freed pages back soon (where Arrow has jemalloc)."""
     import pyarrow as pa
 
     with contextlib.suppress(NotImplementedError):
-        pa.jemalloc_set_decay_ms(0)
+        pa.jemalloc_set_decay_ms(ARROW_DECAY_MS)
 
 
 @click.group()
