@@ -9,7 +9,7 @@ times each the optional outputs (``--archive``, ``--sqlite``, ``aesdata figures`
 to 100,000 events) and the official ``frictionless validate``. It reports the median wall time, its ratio
 to the floor's median, and the peak resident memory of each process (from ``wait4``), against
 the size of the CSVs. Each build writes a new release directory: the previous run's is removed
-first, untimed, as the floor too writes to a new directory. Timings on a shared machine are
+first, untimed, and so is the floor's. Timings on a shared machine are
 noisy: read ratios, not absolutes.
 """
 
@@ -28,8 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 FLOOR = """
-import sys, pathlib, tempfile, pyarrow.csv as c, pyarrow.parquet as q
-out = pathlib.Path(tempfile.mkdtemp())
+import sys, pathlib, pyarrow.csv as c, pyarrow.parquet as q
+out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
+out.mkdir()
 for p in sorted(pathlib.Path(sys.argv[1], "data").glob("*.csv")):
     q.write_table(c.read_csv(p), out / (p.stem + ".parquet"), compression="zstd")
 """
@@ -44,7 +45,7 @@ def run(cmd: list[str]) -> tuple[float, int, int]:
 
 
 def fresh(cmd: list[str]) -> None:
-    """Remove the previous run's output, untimed: the floor, too, writes to a new directory."""
+    """Remove the previous run's output, untimed: every tool writes to a new directory."""
     if "--out" in cmd:
         shutil.rmtree(cmd[cmd.index("--out") + 1], ignore_errors=True)
         os.sync()
@@ -58,7 +59,9 @@ def tools(pkg: Path, out: Path, size: int) -> dict[str, list[str]]:
     aesdata = str(BIN / "aesdata")
     build = [aesdata, "build", str(pkg), "--no-figures", "--out"]
     commands = {
-        "floor (pyarrow CSV → zstd Parquet)": [sys.executable, "-c", FLOOR, str(pkg)],
+        "floor (pyarrow CSV → zstd Parquet)": [
+            *(sys.executable, "-c", FLOOR, str(pkg), "--out", str(out / "floor")),
+        ],
         "aesdata validate": [aesdata, "validate", str(pkg)],
         "aesdata build": [*build, str(out / "release")],
         "aesdata build --archive": [*build, str(out / "release-zip"), "--archive"],
@@ -139,7 +142,7 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         rows += bench(size, args.runs, args.slow_runs, args.work)
-        for name in ("release", "release-zip", "release-db", "figures"):
+        for name in ("floor", "release", "release-zip", "release-db", "figures"):
             shutil.rmtree(args.work / name, ignore_errors=True)
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"

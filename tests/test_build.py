@@ -6,7 +6,11 @@ import csv
 import datetime as dt
 import json
 import shutil
+import signal
 import subprocess
+import sys
+import time
+import zipfile
 from pathlib import Path
 
 import duckdb
@@ -70,6 +74,16 @@ def test_rebuild_is_byte_identical(mini: Path, tmp_path: Path) -> None:
     assert "aesdata-0.1.0.zip" in digest(first)
 
 
+def test_archive_holds_the_release_files_unchanged(mini: Path, tmp_path: Path) -> None:
+    out = build(mini, tmp_path / "r", archive=True).path
+    with zipfile.ZipFile(out / "aesdata-0.1.0.zip") as zf:
+        assert zf.testzip() is None
+        packed = {Path(name).name: zf.read(name) for name in zf.namelist()}
+    files = digest(out)
+    del files["aesdata-0.1.0.zip"], files["SHA256SUMS"]  # SHA256SUMS lists the archive itself
+    assert packed == files
+
+
 def test_build_date_comes_from_source_date_epoch(mini: Path, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
     out = build(mini, tmp_path / "r").path
@@ -101,6 +115,24 @@ def test_failed_build_leaves_the_previous_release_untouched(
         build(mini, out)
     assert digest(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg", "r"]
+
+
+def test_a_terminated_build_leaves_nothing_behind(mini: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aesdata", "build", str(mini), "--out", str(out)],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".r.building-*")) and proc.poll() is None:
+        assert time.monotonic() < deadline, "the build never started writing"
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, stderr
+    assert "Traceback" not in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]
 
 
 def _csv_rows(path: Path) -> list[dict[str, str]]:

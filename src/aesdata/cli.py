@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,11 @@ os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
 # thread per core that spins for a while, taking CPU from the readers and writers.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ARROW_DECAY_MS = 100  # at once (0) costs a quarter of a second more of page faults at 1M events
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    """Turn a termination signal into an exit that unwinds, so that nothing half-built stays."""
+    raise SystemExit(128 + signum)
 
 
 def _lean_arrow() -> None:
@@ -121,6 +127,7 @@ def build(
     from aesdata.release import build as run
 
     _lean_arrow()
+    signal.signal(signal.SIGTERM, _stopped)  # a killed build cleans up like an interrupted one
     try:
         release = run(
             path,

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -201,4 +202,6 @@ def write_zip(out: Path, dest: Path) -> None:
                 info = zipfile.ZipInfo(f"{root}/{p.name}", date_time=stamp.timetuple()[:6])
                 info.external_attr = 0o644 << 16
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, p.read_bytes())
+                info.file_size = p.stat().st_size  # lets zipfile choose zip64 up front
+                with p.open("rb") as src, zf.open(info, "w") as entry:
+                    shutil.copyfileobj(src, entry, COPY_CHUNK)  # streamed, never a whole file
