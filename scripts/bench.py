@@ -3,14 +3,14 @@
     python scripts/bench.py [--sizes 10000 100000 1000000] [--runs 5] [--work /tmp/aesdata-bench]
 
 For each size it writes a synthetic package (scripts/synth.py), then runs, interleaved and
-``--runs`` times each: the floor (pyarrow reads every CSV and writes zstd Parquet),
-``aesdata validate`` and ``aesdata build`` (the release without figures); and ``--slow-runs``
-times each the optional outputs (``--archive``, ``--sqlite``, ``aesdata figures``, the last up
-to 100,000 events) and the official ``frictionless validate``. It reports the median wall time, its ratio
-to the floor's median, and the peak resident memory of each process (from ``wait4``), against
-the size of the CSVs. Each build writes a new release directory: the previous run's is removed
-first, untimed, and so is the floor's. Timings on a shared machine are
-noisy: read ratios, not absolutes.
+``--runs`` times each, in an order that turns from run to run: the floor (pyarrow reads every
+CSV and writes zstd Parquet), ``aesdata validate`` and ``aesdata build`` (the release without
+figures); and ``--slow-runs`` times each the optional outputs (``--archive``, ``--sqlite``,
+``aesdata figures``, the last up to 100,000 events) and the official ``frictionless validate``.
+It reports the median wall time, its ratio to the floor's median, and the peak resident memory
+of each process (from ``wait4``), against the size of the CSVs. Each build writes a new release
+directory: the previous run's is removed first, untimed, and so is the floor's. Timings on a
+shared machine are noisy: read ratios, not absolutes.
 """
 
 from __future__ import annotations
@@ -90,8 +90,12 @@ def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, ob
     commands = tools(pkg, work, size)
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = dict.fromkeys(commands, 0)
+    names = list(commands)
     for i in range(runs):
-        for name, cmd in commands.items():
+        # The order turns each run, so that every tool in turn follows the build; on a virtual
+        # machine the process after one that freed a gigabyte pays more for its page faults.
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            cmd = commands[name]
             if name.startswith(SLOW) and i >= slow_runs:
                 continue
             fresh(cmd)

@@ -251,7 +251,7 @@ def parquet_metadata(package: Package, table: str) -> dict[str, str]:
     return {"aesdata": json.dumps(meta, ensure_ascii=False, sort_keys=True)}
 
 
-IN_FLIGHT_ROWS = 1_500_000  # rows whose frames may wait on their writers while more are read
+IN_FLIGHT_ROWS = 1_000_000  # rows whose frames may wait on their writers while more are read
 
 
 def write_parquet(package: Package, table: str, frame: pl.DataFrame, dest: Path) -> None:
