@@ -1,9 +1,10 @@
 """Benchmark aesdata against the I/O floor and the official validator, as whole processes.
 
-    python scripts/bench.py [--sizes 10000 100000 1000000] [--runs 5] [--work /tmp/aesdata-bench]
+    python scripts/bench.py [--sizes 10000 100000 1000000] [--runs 5] [--slow-runs 1] [--blocks]
 
 For each size it writes a synthetic package (scripts/synth.py), then runs, interleaved and
-``--runs`` times each, in an order that turns from run to run: the floor (pyarrow reads every
+``--runs`` times each, in an order that turns from run to run (``--blocks``: each tool
+``--runs`` times in a row instead): the floor (pyarrow reads every
 CSV and writes zstd Parquet), ``aesdata validate`` and ``aesdata build`` (the release without
 figures); and ``--slow-runs`` times each the optional outputs (``--archive``, ``--sqlite``,
 ``aesdata figures``, the last up to 100,000 events) and the official ``frictionless validate``.
@@ -79,7 +80,28 @@ def tools(pkg: Path, out: Path, size: int) -> dict[str, list[str]]:
     return commands
 
 
-def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, object]]:
+def schedule(names: list[str], runs: int, slow_runs: int, blocks: bool) -> list[str]:
+    """The order of the runs: interleaved, turning each round, or (``blocks``) tool by tool.
+
+    On a virtual machine the process that follows one which freed a gigabyte pays more for its
+    page faults; turning the order makes every tool follow the build in turn, and blocks let
+    each tool follow itself (the least disturbed runs, bar each block's first).
+    """
+    if blocks:
+        return [
+            n for n in names for i in range(runs) if not (n.startswith(SLOW) and i >= slow_runs)
+        ]
+    order = []
+    for i in range(runs):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            if not (name.startswith(SLOW) and i >= slow_runs):
+                order.append(name)
+    return order
+
+
+def bench(
+    size: int, runs: int, slow_runs: int, work: Path, blocks: bool = False
+) -> list[dict[str, object]]:
     pkg = work / f"synth-{size}"
     if not (pkg / "datapackage.json").is_file():
         subprocess.run(
@@ -91,21 +113,15 @@ def bench(size: int, runs: int, slow_runs: int, work: Path) -> list[dict[str, ob
     commands = tools(pkg, work, size)
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = dict.fromkeys(commands, 0)
-    names = list(commands)
-    for i in range(runs):
-        # The order turns each run, so that every tool in turn follows the build; on a virtual
-        # machine the process after one that freed a gigabyte pays more for its page faults.
-        for name in names[i % len(names) :] + names[: i % len(names)]:
-            cmd = commands[name]
-            if name.startswith(SLOW) and i >= slow_runs:
-                continue
-            fresh(cmd)
-            seconds, rss, code = run(cmd)
-            if code != 0:
-                raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")
-            times[name].append(seconds)
-            memory[name] = max(memory[name], rss)
-            print(f"  {size:>9} {name:<36} {seconds:8.2f} s", file=sys.stderr)
+    for name in schedule(list(commands), runs, slow_runs, blocks):
+        cmd = commands[name]
+        fresh(cmd)
+        seconds, rss, code = run(cmd)
+        if code != 0:
+            raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")
+        times[name].append(seconds)
+        memory[name] = max(memory[name], rss)
+        print(f"  {size:>9} {name:<36} {seconds:8.2f} s", file=sys.stderr)
     floor = statistics.median(times[next(iter(commands))])
     best_floor = min(times[next(iter(commands))])
     return [
@@ -146,11 +162,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--slow-runs", type=int, default=1, help="runs of the official validator")
     parser.add_argument("--work", type=Path, default=Path("/tmp/aesdata-bench"))
+    parser.add_argument(
+        "--blocks", action="store_true", help="run each tool --runs times in a row, not interleaved"
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in args.sizes:
-        rows += bench(size, args.runs, args.slow_runs, args.work)
+        rows += bench(size, args.runs, args.slow_runs, args.work, args.blocks)
         for name in ("floor", "release", "release-zip", "release-db", "figures"):
             shutil.rmtree(args.work / name, ignore_errors=True)
     print(
