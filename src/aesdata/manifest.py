@@ -80,8 +80,8 @@ class Digests:
 def copy_digest(source: Path, sink: Callable[[memoryview], Any]) -> tuple[int, str]:
     """Stream ``source`` into ``sink``; its size and sha256 on the way.
 
-    One buffer is reused for the whole file: a fresh 4 MiB ``bytes`` per chunk would be mapped
-    and unmapped each time, which costs more in page faults than the copy itself.
+    One buffer is reused for the whole file: a fresh ``bytes`` per chunk would be allocated and
+    freed each time (with 4 MiB chunks that cost more in page faults than the copy itself).
     """
     digest, size = hashlib.sha256(), 0
     buffer = memoryview(bytearray(COPY_CHUNK))

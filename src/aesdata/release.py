@@ -3,7 +3,8 @@
 The release is flat (every file at the top level, as release assets are) and reproducible: the
 same input gives byte-identical files, because nothing depends on the clock (a build date comes
 from ``SOURCE_DATE_EPOCH`` or from the data) and every listing is sorted. It is written beside
-its destination and renamed into place, so a failed build leaves the previous release untouched.
+its destination, flushed to disk and renamed into place, so a failed build leaves the previous
+release untouched and a power cut cannot leave a release of empty files.
 """
 
 from __future__ import annotations

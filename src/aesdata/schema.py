@@ -206,9 +206,7 @@ def _cast(col: pl.Expr, f: dict[str, Any]) -> pl.Expr:
     return col
 
 
-def arrow_schema(
-    typed: pl.DataFrame, schema: dict[str, Any], metadata: dict[str, str] | None = None
-) -> Any:
+def arrow_schema(typed: pl.DataFrame, schema: dict[str, Any]) -> Any:
     """The Arrow schema of a released table: the typed frame's own types, described.
 
     Text is ``large_string``, which every Arrow reader knows (not polars' newer string views);
@@ -225,7 +223,7 @@ def arrow_schema(
         )
         for f in native
     ]
-    return pa.schema(fields, metadata=metadata)
+    return pa.schema(fields)
 
 
 def _field_meta(f: dict[str, Any]) -> dict[str, str]:
