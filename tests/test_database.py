@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import socket
@@ -42,6 +43,27 @@ def test_tables_keep_their_keys_and_types(sqlite_release: Path) -> None:
     assert (types["latitude"], types["entity_id"]) == ("REAL", "TEXT")
     assert db.execute("select count(*) from events").fetchone()[0] == 1
     assert db.execute("pragma foreign_key_check").fetchall() == []
+
+
+@pytest.mark.parametrize("table", ["entities", "events", "citations", "relations", "claims"])
+def test_every_cell_round_trips_through_sqlite(sqlite_release: Path, table: str) -> None:
+    from aesdata.schema import TRUE_VALUES
+
+    with (sqlite_release / f"{table}.csv").open(encoding="utf-8", newline="") as fh:
+        source = list(csv.DictReader(fh))
+    db = connect(sqlite_release)
+    db.row_factory = sqlite3.Row
+    stored = db.execute(f"select * from {table} order by rowid").fetchall()
+    assert len(stored) == len(source) > 0
+    for row, got in zip(source, stored, strict=True):
+        for name, text in row.items():
+            value = got[name]
+            if value is None or isinstance(value, str):
+                assert value == (text or None), (table, name)
+            elif isinstance(value, float):
+                assert value == float(text), (table, name)
+            else:
+                assert value == (text in TRUE_VALUES), (table, name)
 
 
 def test_full_text_search_over_titles_and_summaries(sqlite_release: Path) -> None:

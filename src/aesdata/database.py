@@ -41,11 +41,28 @@ def write_sqlite(package: Package, frames: dict[str, pl.DataFrame], dest: Path) 
                 f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")
             },
         )
-        table.insert_all(frames[res.name].iter_rows(named=True), batch_size=10_000)
+        _insert(db.conn, res.name, frames[res.name])
         if res.name in SEARCHABLE:
             table.enable_fts(SEARCHABLE[res.name], create_triggers=True)
     db.conn.execute("VACUUM")
     db.close()
+
+
+def _insert(conn: Any, name: str, frame: pl.DataFrame) -> None:
+    """All rows as tuples in one transaction, dates as ISO text (as sqlite-utils writes them).
+
+    sqlite-utils' ``insert_all`` builds a dict per row and checks each batch: 78 s for the 4.3
+    million rows of a million events. The table was just created from the schema, so plain
+    ``executemany`` is enough; the file is new and discarded if the build fails, so the journal
+    and the syncs a live database needs are switched off while it is filled.
+    """
+    rows = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).iter_rows()
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    marks = ", ".join("?" * frame.width)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    with conn:
+        conn.executemany(f'INSERT INTO "{name}" ({columns}) VALUES ({marks})', rows)
 
 
 def _primary_key(schema: dict[str, Any]) -> str | tuple[str, ...] | None:
