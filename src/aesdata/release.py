@@ -9,11 +9,15 @@ release untouched and a power cut cannot leave a release of empty files.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,9 +83,9 @@ def build(
     out = Path(out)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
     _clear(staging)
-    staging.mkdir(parents=True)
-    writer = TableWriter(package, staging, extras, keep_raw=bool(previous))
     try:
+        staging.mkdir(parents=True)
+        writer = TableWriter(package, staging, extras, keep_raw=bool(previous))
         with writer:
             report, _ = validate_package(
                 package, today or dt.date.today(), say, keep=False, on_table=writer.table
@@ -91,7 +95,8 @@ def build(
         changelog = _changelog(package, writer.raw, previous, say)
         files = _finish(package, writer, changelog, staging, extras, say)
         _durable(staging)
-        _swap(staging, out)
+        with _signals_held():
+            _swap(staging, out)
     except BaseException:
         _clear(staging)
         raise
@@ -319,6 +324,31 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then act: a swap is never left half-way.
+
+    Python runs signal handlers in the main thread only, so only there can they be held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    saved = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+    for signum in caught[:1]:
+        handler = saved[signum]
+        if callable(handler):
+            handler(signum, None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(signum)
 
 
 def _swap(staging: Path, out: Path) -> None:
