@@ -80,6 +80,7 @@ def synthesize(n: int, rng: np.random.Generator) -> dict[str, pl.DataFrame]:
     events = _events(n, rng, places, states)
     citations = _citations(n_citations, rng)
     relations = _relations(n_relations, entities)
+    claims = _claims(events, relations, citations, rng)
     return {
         "entities": entities,
         "event_types": pl.read_csv(ROOT / "data" / "event_types.csv", infer_schema=False),
@@ -87,7 +88,8 @@ def synthesize(n: int, rng: np.random.Generator) -> dict[str, pl.DataFrame]:
         "citations": citations,
         "event_actors": _actors(events, entities, rng),
         "relations": relations,
-        "claims": _claims(events, relations, citations, rng),
+        "claims": claims,
+        "tolls": _tolls(claims, rng),
         "retired_ids": pl.DataFrame(
             schema={c: pl.Utf8 for c in ["table", "id", "reason", "successor_id", "retired_date"]}
         ),
@@ -291,6 +293,31 @@ def _claims(
         "quote",
         "locator",
         "notes",
+    )
+
+
+def _tolls(claims: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
+    """A figure for every fifth event, from the citation that supports it (as the rules ask)."""
+    on_events = claims.filter(pl.col("event_id").is_not_null()).gather_every(5)
+    m = on_events.height
+    low = pl.Series(rng.integers(1, 200, m), dtype=pl.Int64)
+    open_ended = pl.Series(rng.random(m) < 0.2)
+    return pl.DataFrame(
+        {
+            "toll_id": [f"toll-{i:04d}" for i in range(m)],
+            "event_id": on_events.get_column("event_id"),
+            "citation_id": on_events.get_column("citation_id"),
+            "counted": _pick(rng, ["killed", "wounded", "abducted"], m),
+            "victims": _pick(rng, ["civilians", "soldiers", "unspecified"], m),
+            "low": low,
+            "high": pl.select(
+                pl.when(open_ended).then(None).otherwise(low + pl.Series(rng.integers(0, 50, m)))
+            ).to_series(),
+            "reported_by": _pick(rng, ["government", "un", "local_sources"], m),
+            "quote": pl.Series(["au moins « dix » morts"] * m),
+            "locator": pl.Series([None] * m, dtype=pl.Utf8),
+            "notes": pl.Series([None] * m, dtype=pl.Utf8),
+        }
     )
 
 
