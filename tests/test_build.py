@@ -19,12 +19,12 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from conftest import ROOT
 
 import aesdata.release
 from aesdata.cli import main
 from aesdata.release import build
 from aesdata.schema import TRUE_VALUES
-from conftest import ROOT
 
 TABLES = [r["name"] for r in json.loads((ROOT / "datapackage.json").read_text())["resources"]]
 
