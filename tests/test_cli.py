@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from aesdata.check import validate
@@ -84,3 +85,74 @@ def test_progress_is_reported_to_a_callback_and_quiet_when_piped(mini: Path) -> 
     assert "reading data/events.csv" in seen and "checking events" in seen
     result = CliRunner().invoke(main, ["validate", str(mini)])
     assert "reading" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply to be a descriptor"),
+        (b'{"resources": [], "description": "' + b"x" * 50_000_000 + b'"}', None),
+    ],
+    ids=["nested-100000-deep", "50-megabytes"],
+)
+def test_hostile_descriptors_give_a_problem_or_pass_never_a_traceback(
+    tmp_path: Path, content: bytes, expected: str | None
+) -> None:
+    (tmp_path / "datapackage.json").write_bytes(content)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert "Traceback" not in result.output
+    if expected is None:
+        assert result.exit_code == 0, result.output
+    else:
+        assert result.exit_code == 1
+        assert f"datapackage.json: package-json: datapackage.json: {expected}" in result.output
+
+
+def test_an_os_error_is_one_line(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(*_args: object, **_kwargs: object) -> None:
+        raise OSError(28, "No space left on device", "docs/figures/map.png")
+
+    monkeypatch.setattr("aesdata.figures.render", full)
+    result = CliRunner().invoke(main, ["figures", str(mini), "--out", str(mini / "fig")])
+    assert result.exit_code == 1
+    assert result.output == "aesdata: No space left on device: docs/figures/map.png\n"
+
+
+def test_an_unexpected_error_is_one_line_with_a_hint_unless_debugging(
+    mini: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("aesdata.stats.compute", broken)
+    result = CliRunner().invoke(main, ["stats", str(mini)])
+    assert result.exit_code == 1
+    assert result.output.startswith("aesdata: unexpected error: RuntimeError: boom. This is a bug")
+    assert len(result.output.strip().splitlines()) == 1
+    monkeypatch.setenv("AESDATA_DEBUG", "1")
+    result = CliRunner().invoke(main, ["stats", str(mini)])
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_an_interrupted_command_is_one_line(mini: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("aesdata.stats.compute", interrupted)
+    result = CliRunner().invoke(main, ["stats", str(mini)])
+    assert result.exit_code == 1
+    assert result.output == "aesdata: interrupted: nothing half-written was left behind\n"
+
+
+def test_docs_replaces_only_a_data_dictionary(mini: Path, tmp_path: Path) -> None:
+    mine = tmp_path / "notes.md"
+    mine.write_text("# my notes\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["docs", str(mini), "--out", str(mine)])
+    assert result.exit_code == 1
+    assert "is not a data dictionary written by `aesdata docs`" in result.output
+    assert mine.read_text(encoding="utf-8") == "# my notes\n"
+    dictionary = tmp_path / "dictionary.md"
+    for _ in range(2):
+        assert (
+            CliRunner().invoke(main, ["docs", str(mini), "--out", str(dictionary)]).exit_code == 0
+        )

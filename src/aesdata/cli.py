@@ -38,7 +38,39 @@ def _lean_arrow() -> None:
         pa.jemalloc_set_decay_ms(ARROW_DECAY_MS)
 
 
-@click.group()
+class Guarded(click.Group):
+    """Every failure reaches the user as one line and an exit code, never as a traceback.
+
+    The commands handle the library's own errors; this catches what is left: the operating
+    system's (a full disk, a permission), an interruption, and anything unexpected, which is
+    worth a report (``AESDATA_DEBUG=1`` shows its traceback).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted: nothing half-written was left behind")
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            _fail(f"{exc.strerror or exc}{where}")
+        except Exception as exc:
+            if os.environ.get("AESDATA_DEBUG") == "1":
+                raise
+            _fail(
+                f"unexpected error: {type(exc).__name__}: {exc}. This is a bug: please report "
+                "it with the command you ran (AESDATA_DEBUG=1 shows the traceback)"
+            )
+
+
+def _fail(message: str) -> None:
+    click.echo(f"aesdata: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group(cls=Guarded)
 @click.version_option(package_name="aesdata")
 def main() -> None:
     """aesdata: check and release the open dataset on the Alliance of Sahel States."""
@@ -101,8 +133,8 @@ def _progress() -> Callable[[str], None] | None:
     "out",
     default="dist",
     show_default=True,
-    type=click.Path(file_okay=False),
-    help="Release directory to write (replaced atomically).",
+    type=click.Path(),
+    help="Release directory: a new path, an empty directory or a previous release (replaced atomically).",
 )
 @click.option(
     "--previous",
@@ -139,7 +171,8 @@ def build(
             progress=_progress(),
         )
     except BuildError as exc:
-        click.echo(exc.report.render("text"), err=True)
+        if exc.report.problems:
+            click.echo(exc.report.render("text"), err=True)
         click.echo(f"build failed: {exc}", err=True)
         sys.exit(1)
     except (LoadError, PackageError) as exc:
@@ -164,7 +197,7 @@ def docs(path: str, out: str, check: bool) -> None:
     """Write the data dictionary of the package at PATH, generated from its schemas."""
     from pathlib import Path
 
-    from aesdata.dictionary import render
+    from aesdata.dictionary import is_dictionary, render
     from aesdata.package import PackageError, open_package
 
     try:
@@ -180,6 +213,13 @@ def docs(path: str, out: str, check: bool) -> None:
             sys.exit(1)
         click.echo(f"{out} is up to date")
         return
+    if target.exists() and not is_dictionary(target):
+        click.echo(
+            f"docs failed: {out} exists and is not a data dictionary written by `aesdata docs`; "
+            "refusing to replace it: choose another --out",
+            err=True,
+        )
+        sys.exit(1)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     click.echo(f"wrote {out}")

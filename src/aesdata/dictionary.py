@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 from typing import Any
 
 from aesdata.package import Package, Resource
@@ -16,14 +17,26 @@ RULE_NOTES = {
 }
 
 
+MARK = "by `aesdata docs`; do not edit by hand."
+
+
+def is_dictionary(path: Path) -> bool:
+    """Whether ``path`` is a data dictionary this command wrote, which it may replace."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith("# Data dictionary: ") and MARK in head
+
+
 def render(package: Package) -> str:
     """Markdown: every table, field, type, constraint, enum value with its definition, and key."""
     d = package.descriptor
     lines = [
         f"# Data dictionary: {d.get('title', package.name)}",
         "",
-        f"Generated from `datapackage.json` and `schemas/` (version {package.version}) by "
-        "`aesdata docs`; do not edit by hand.",
+        f"Generated from `datapackage.json` and `schemas/` (version {package.version}) {MARK}",
         "",
     ]
     for res in package.resources:

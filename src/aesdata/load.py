@@ -8,23 +8,17 @@ per version; a corrupt file or an unreachable server is a :class:`LoadError`, ne
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import tempfile
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from aesdata import download
+from aesdata.checksums import ChecksumError, read_sums
+from aesdata.download import VERSION, LoadError
+
 RELEASES_ENV = "AESDATA_RELEASES_URL"
 CACHE_ENV = "AESDATA_CACHE"
-VERSION = re.compile(r"^\d+\.\d+\.\d+$")
-TIMEOUT = 30
-
-
-class LoadError(Exception):
-    """The data could not be loaded: the message says why and what to do."""
+__all__ = ["LoadError", "load", "load_all"]
 
 
 def load(table: str, source: str | Path | None = None) -> Any:
@@ -51,7 +45,7 @@ def resolve(source: str | Path | None) -> Path:
         return bundled()
     text = str(source)
     if text == "latest" or VERSION.match(text):
-        return fetch_release(release_url(text))
+        return fetch_release(release_url(text), version=None if text == "latest" else text)
     if text.startswith(("http://", "https://")):
         return fetch_release(text)
     path = Path(text)
@@ -79,7 +73,7 @@ def bundled() -> Path:
 def release_url(version: str) -> str:
     """GitHub-style release downloads: ``BASE/latest/download/`` or ``BASE/download/vX.Y.Z/``."""
     base = os.environ.get(RELEASES_ENV, "").rstrip("/")
-    if not base:
+    if not base.startswith(("http://", "https://")):
         raise LoadError(
             f"set {RELEASES_ENV} to the project's releases address (for example "
             "https://github.com/OWNER/REPO/releases) to load a version by number"
@@ -91,89 +85,30 @@ def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "aesdata")
 
 
-def fetch_release(url: str, suffix: str = ".parquet") -> Path:
-    """Download a release's descriptor and its ``suffix`` files, verified, into the version's cache."""
-    import json
+def fetch_release(url: str, suffix: str = ".parquet", version: str | None = None) -> Path:
+    """A release's descriptor and ``suffix`` files, downloaded and verified, in the version's cache.
 
-    base = url if url.endswith("/") else url + "/"
-    sums = read_sums(_get(base + "SHA256SUMS"))
-    descriptor = _verified(base, "datapackage.json", _get(base + "datapackage.json"), sums)
-    version = str(json.loads(descriptor).get("version", "unknown"))
-    if not VERSION.match(version):
-        raise LoadError(f"{base}datapackage.json: version {version!r} is not X.Y.Z")
-    target = cache_root() / version
-    target.mkdir(parents=True, exist_ok=True)
-    _store(target, "SHA256SUMS", format_sums(sums).encode())
-    _store(target, "datapackage.json", descriptor)
-    for name in sorted(n for n in sums if n.endswith(suffix)):
-        cached = target / name
-        if not (cached.is_file() and _sha256(cached.read_bytes()) == sums.get(name)):
-            _store(target, name, _verified(base, name, _get(base + name), sums))
-    return target
-
-
-def _get(url: str) -> bytes:
+    See :mod:`aesdata.download` for what is verified; a cache that cannot be written is a
+    :class:`LoadError` too.
+    """
     try:
-        with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
-            return response.read()
-    except urllib.error.HTTPError as exc:
-        raise LoadError(f"{url}: the server answered {exc.code} {exc.reason}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        return download.fetch_release(url, cache_root(), suffix, version)
+    except OSError as exc:
         raise LoadError(
-            f"{url}: cannot reach the server ({reason}); check the address and "
-            "your connection, or load a local release"
+            f"cannot write to the cache {cache_root()}: {exc.strerror or exc}"
         ) from None
 
 
-def format_sums(sums: dict[str, str]) -> str:
-    """``SHA256SUMS`` text, as ``sha256sum -c`` reads it: one ``digest  name`` line a file."""
-    return "".join(f"{digest}  {name}\n" for name, digest in sorted(sums.items()))
-
-
-def read_sums(data: bytes) -> dict[str, str]:
-    """File name → sha256 from ``SHA256SUMS`` text."""
-    sums = {}
-    for line in data.decode("utf-8", errors="replace").splitlines():
-        digest, _, name = line.partition("  ")
-        if re.fullmatch(r"[0-9a-f]{64}", digest) and name:
-            sums[name.strip()] = digest
-    if not sums:
-        raise LoadError("SHA256SUMS is empty or unreadable: refusing to load unverified files")
-    return sums
-
-
-def _verified(base: str, name: str, data: bytes, sums: dict[str, str]) -> bytes:
-    expected = sums.get(name)
-    if expected is None:
-        raise LoadError(f"{base}{name} is not listed in SHA256SUMS: refusing an unverified file")
-    actual = _sha256(data)
-    if actual != expected:
-        raise LoadError(
-            f"{base}{name}: checksum mismatch (expected {expected[:12]}..., got "
-            f"{actual[:12]}...): the download is corrupt or was altered; refusing it"
-        )
-    return data
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _store(directory: Path, name: str, data: bytes) -> None:
-    """Write beside, then rename: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, directory / name)
-
-
 def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
+    import hashlib
     import io
 
     import polars as pl
 
-    sums = read_sums((directory / "SHA256SUMS").read_bytes())
+    try:
+        sums = read_sums((directory / "SHA256SUMS").read_bytes())
+    except ChecksumError as exc:
+        raise LoadError(f"{directory}: {exc}") from None
     available = sorted(n.removesuffix(".parquet") for n in sums if n.endswith(".parquet"))
     out = {}
     for name in names or available:
@@ -181,7 +116,11 @@ def _from_release(directory: Path, names: list[str] | None) -> dict[str, Any]:
             raise LoadError(f"no table {name!r} in this release: tables are {', '.join(available)}")
         path = directory / f"{name}.parquet"
         data = path.read_bytes()
-        _verified(f"{directory}/", path.name, data, sums)
+        if hashlib.sha256(data).hexdigest() != sums[path.name]:
+            raise LoadError(
+                f"{path}: checksum mismatch with SHA256SUMS: the file is corrupt or was altered; "
+                "refusing it"
+            )
         out[name] = to_pandas(pl.read_parquet(io.BytesIO(data)))
     return out
 

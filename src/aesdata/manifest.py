@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from aesdata.load import format_sums
+from aesdata.checksums import format_sums
 from aesdata.package import Package
 from aesdata.schema import release_fields
 

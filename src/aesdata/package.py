@@ -111,9 +111,20 @@ def safe_path(root: Path, relpath: object) -> tuple[Path | None, str]:
     return resolved, ""
 
 
+MAX_JSON_BYTES = 64 << 20  # a descriptor or schema describes tables; it does not hold them
+
+
 def _read_json(path: Path, label: str) -> Any:
+    """Parse a descriptor or schema, refusing what would exhaust the parser instead of failing."""
     try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise PackageError(
+                f"{label}: {size} bytes, over the {MAX_JSON_BYTES >> 20} MiB a descriptor may take"
+            )
         return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise PackageError(f"{label}: nested too deeply to be a descriptor") from None
     except UnicodeDecodeError as exc:
         raise PackageError(f"{label}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except json.JSONDecodeError as exc:

@@ -25,7 +25,7 @@ from typing import Any
 
 import polars as pl
 
-from aesdata import card, changes, database, manifest
+from aesdata import card, changes, database, destination, manifest
 from aesdata.check import Progress, validate_package
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
@@ -79,12 +79,37 @@ def build(
     """
     say = progress or (lambda _msg: None)
     package = open_package(path)
-    extras = Extras(archive=archive, sqlite=sqlite, figures=figures)
     out = Path(out)
-    staging = out.parent / f".{out.name}.building-{os.getpid()}"
-    _clear(staging)
     try:
-        staging.mkdir(parents=True)
+        destination.check(package, out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with destination.locked(out):
+            destination.sweep_stale(out)
+            files, changelog = _build(
+                package, out, previous, Extras(archive, sqlite, figures), say, today
+            )
+    except destination.DestinationError as exc:
+        raise BuildError(str(exc)) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(
+            f"cannot write the release to {out}: {exc.strerror or exc}{where}; nothing was replaced"
+        ) from None
+    return Release(out, files, changelog)
+
+
+def _build(
+    package: Package,
+    out: Path,
+    previous: str | None,
+    extras: Extras,
+    say: Progress,
+    today: dt.date | None,
+) -> tuple[list[str], dict[str, Any]]:
+    """Write the release into a staging directory beside ``out``, then swap it into place."""
+    staging = destination.staging_dir(out)
+    try:
+        staging.mkdir()
         writer = TableWriter(package, staging, extras, keep_raw=bool(previous))
         with writer:
             report, _ = validate_package(
@@ -95,12 +120,13 @@ def build(
         changelog = _changelog(package, writer.raw, previous, say)
         files = _finish(package, writer, changelog, staging, extras, say)
         _durable(staging)
+        destination.check(package, out)  # still replaceable: nothing was put there meanwhile
         with _signals_held():
             _swap(staging, out)
     except BaseException:
         _clear(staging)
         raise
-    return Release(out, files, changelog)
+    return files, changelog
 
 
 def _changelog(
@@ -353,7 +379,7 @@ def _signals_held() -> Iterator[None]:
 
 def _swap(staging: Path, out: Path) -> None:
     """Put the finished release in place; the old one is removed only once the new one is there."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = destination.aside_dir(out)
     if out.exists():
         out.rename(old)
     staging.rename(out)

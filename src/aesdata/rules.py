@@ -24,7 +24,7 @@ from aesdata.schema import foreign_keys
 Frames = dict[str, pl.DataFrame]
 
 RULES: dict[str, str] = {
-    "package-json": "datapackage.json is missing, not UTF-8, or not valid JSON.",
+    "package-json": "datapackage.json is missing, not UTF-8, not valid JSON, too deep or too large.",
     "package-descriptor": "A resource or its schema is not described properly.",
     "package-path": "A resource or schema path leaves the package (.., absolute, URL, symlink).",
     "package-resource": "A resource's file does not exist.",
