@@ -161,7 +161,7 @@ def _events(n: int, rng: np.random.Generator, places: pl.Series, states: pl.Seri
     return (
         pl.DataFrame(
             {
-                "event_id": [f"event-{i}" for i in range(n)],
+                "index": pl.Series(range(n)).cast(pl.Utf8),
                 "event_type": _pick(rng, types, n),
                 "town": town,
                 "words": words,
@@ -173,8 +173,9 @@ def _events(n: int, rng: np.random.Generator, places: pl.Series, states: pl.Seri
             }
         )
         .with_columns(
-            pl.concat_str(pl.lit("Event at "), "town").alias("title_en"),
-            pl.concat_str(pl.lit("Événement à "), "town").alias("title_fr"),
+            pl.concat_str("start_date", pl.lit("-event-"), "index").alias("event_id"),
+            pl.concat_str(pl.lit("Event "), "index", pl.lit(" at "), "town").alias("title_en"),
+            pl.concat_str(pl.lit("Événement "), "index", pl.lit(" à "), "town").alias("title_fr"),
             pl.concat_str(pl.lit("Synthetic, with a comma: "), "words").alias("summary_en"),
             pl.concat_str(pl.lit("Synthétique, « "), "words", pl.lit(" »")).alias("summary_fr"),
             pl.when(has_end).then(pl.col("start_date").str.slice(0, 4)).alias("end_date"),
@@ -183,7 +184,7 @@ def _events(n: int, rng: np.random.Generator, places: pl.Series, states: pl.Seri
             .then(pl.lit("Sources disagree on the toll."))
             .alias("notes"),
         )
-        .drop("town", "words")
+        .drop("town", "words", "index")
     )
 
 
@@ -334,6 +335,16 @@ def write_package(out: Path, tables: dict[str, pl.DataFrame]) -> None:
         )
 
 
+# Row 18 of the events is made a copy of row 17 (all but its ID) for the duplicate rule.
+DUPLICATED = [
+    "event_type",
+    "start_date",
+    "start_precision",
+    "end_date",
+    "end_precision",
+    "title_fr",
+    "title_en",
+]
 # One broken cell per rule: (table, row index, column, new value, rule or None when the edit only
 # prepares the next one). The expected line is the row index + 2.
 INJECTIONS = [
@@ -360,10 +371,27 @@ INJECTIONS = [
     ("relations", 3, "subject_id", "entity-14", None),
     ("relations", 3, "object_id", "entity-40", "interval-overlap"),
     ("event_actors", 3, "entity_id", "Entity 3", "pattern"),
+    ("events", 15, "start_date", "@events:16:start_date", None),
+    ("events", 15, "start_precision", "@events:16:start_precision", "id-date"),
+    *[("events", 18, c, f"@events:17:{c}", None) for c in DUPLICATED[:-1]],
+    ("events", 18, DUPLICATED[-1], f"@events:17:{DUPLICATED[-1]}", "duplicate-event"),
+    ("events", 19, "title_en", "Trojan\u202esource", "format-char"),
+    ("events", 20, "summary_en", "x" * 140_000, "cell-size"),
+    ("citations", 5, "url", "@citations:4:url", "duplicate-citation"),
+    ("citations", 6, "url", "http://127.0.0.1/admin", "url-host"),
+    ("relations", 5, "predicate", "head_of_state_of", None),
+    ("relations", 6, "predicate", "head_of_state_of", None),
+    ("relations", 6, "object_id", "@relations:5:object_id", "exclusive-office"),
+    ("relations", 8, "object_id", "entity-1", "predicate-domain"),
+    ("tolls", 2, "citation_id", "@citations:7:citation_id", "supported-by"),
+    ("tolls", 3, "high", "0", "value-order"),
 ]
 # Edits whose problem shows in another table: (table, row, column, value, rule, file, line).
 ELSEWHERE = [
-    ("claims", 0, "event_id", "event-1", "unreferenced", "data/events.csv", 2),
+    ("claims", 0, "event_id", "@events:1:event_id", "unreferenced", "data/events.csv", 2),
+    ("entities", 25, "dissolved_date", "1990", None, "", 0),
+    ("entities", 25, "dissolved_precision", "year", None, "", 0),
+    ("event_actors", 7, "entity_id", "entity-25", "lifetime", "data/event_actors.csv", 9),
 ]
 
 
@@ -376,10 +404,14 @@ def inject_errors(out: Path) -> list[dict[str, object]]:
         by_table.setdefault(table, []).append((row, column, value))
         if rule is not None:
             expected.append({"file": file, "line": line, "rule": rule})
+    originals = {t: pl.read_csv(out / "data" / f"{t}.csv", infer_schema=False) for t in by_table}
     for table, cells in by_table.items():
         path = out / "data" / f"{table}.csv"
-        frame = pl.read_csv(path, infer_schema=False)
+        frame = originals[table]
         for row, column, value in cells:
+            if value.startswith("@"):  # another cell's original value: @table:row:column
+                source, index, name = value[1:].split(":")
+                value = originals[source].get_column(name)[int(index)]
             frame = frame.with_columns(
                 pl.when(pl.int_range(pl.len()) == row)
                 .then(pl.lit(value or None, pl.Utf8))

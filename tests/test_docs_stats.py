@@ -78,9 +78,12 @@ def test_stats_source_coverage_matches_an_independent_count() -> None:
     assert coverage[
         "supported by a source other than the founding article and its references"
     ] == len(supported)
-    per_event = Counter(
-        c["event_id"] for c in rows("claims") if c["event_id"] and c["stance"] == "supports"
-    )
+    pairs = {
+        (c["event_id"], c["citation_id"])
+        for c in rows("claims")
+        if c["event_id"] and c["stance"] == "supports"
+    }
+    per_event = Counter(event for event, _citation in pairs)  # sources, not claims
     buckets = Counter(str(min(n, 4)).replace("4", "4 or more") for n in per_event.values())
     assert dict(stats_json()["Events by number of supporting sources"]) == dict(buckets)
 

@@ -89,7 +89,7 @@ def validate_package(
 def _table_book(table: Table, today: dt.date) -> CheckBook:
     book = CheckBook()
     declare(table.resource.schema, book)
-    declare_table_rules(table.resource.schema, table.frame, book, today)
+    declare_table_rules(table.resource.schema, table.frame, book, today, table.line)
     return book
 
 

@@ -140,9 +140,18 @@ def _resource(root: Path, i: int, raw: object, problems: list[Problem]) -> Resou
         problems.append(Problem(where, None, None, "package-descriptor", "a resource needs a name"))
         return None
     name, relpath = raw["name"], raw.get("path")
+    unread = _unsupported(raw)
+    if unread:
+        problems.append(Problem(where, None, None, "package-descriptor", f"{name}: {unread}"))
+        return None
     path, why = safe_path(root, relpath)
     if path is None:
         problems.append(Problem(where, None, None, "package-path", f"{name}: {why}"))
+        return None
+    if path.exists() and not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file (a FIFO, socket or device)"
+        msg = f"{name}: {relpath!r} is {kind}: a resource must be a regular CSV file"
+        problems.append(Problem(where, None, None, "package-resource", msg))
         return None
     if not path.is_file():
         msg = f"{name}: file {relpath!r} does not exist"
@@ -151,7 +160,35 @@ def _resource(root: Path, i: int, raw: object, problems: list[Problem]) -> Resou
     schema = _schema(root, name, raw.get("schema"), where, problems)
     if schema is None:
         return None
+    missing_values = schema.get("missingValues", [""])
+    if missing_values != [""]:
+        msg = (
+            f'{name}: missingValues {missing_values!r} changes how cells are read; only [""] '
+            "(an empty cell is missing) is supported"
+        )
+        problems.append(Problem(where, None, None, "package-descriptor", msg))
+        return None
     return Resource(name, str(relpath), path, schema)
+
+
+def _unsupported(raw: dict[str, Any]) -> str:
+    """What in a resource would change how its file is read, and the toolkit does not implement.
+
+    The official validator would read the file another way (another delimiter, encoding ...),
+    so aesdata and Frictionless could disagree on whether the package is valid, and a release
+    would carry that descriptor to every user's client: refused instead.
+    """
+    if isinstance(raw.get("path"), list):
+        return "a multipart path (a list of files) is not supported: give one CSV file"
+    if "dialect" in raw:
+        return "a CSV dialect is not supported: files are comma-separated, double-quoted, LF"
+    if str(raw.get("encoding", "utf-8")).lower().replace("_", "-") not in ("utf-8", "utf8"):
+        return f"encoding {raw['encoding']!r} is not supported: files are UTF-8"
+    if "compression" in raw:
+        return f"compression {raw['compression']!r} is not supported: files are plain CSV"
+    if str(raw.get("format", "csv")).lower() != "csv":
+        return f"format {raw['format']!r} is not supported: resources are CSV files"
+    return ""
 
 
 def _schema(

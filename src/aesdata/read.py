@@ -122,18 +122,36 @@ def _byte_problems(file: str, mm: mmap.mmap, head: bytes, cr: int) -> list[Probl
                 "the file starts with a byte-order mark: save it as UTF-8 without BOM",
             )
         )
-    crlf = mm.find(b"\r\n", cr) if cr >= 0 else -1
-    if crlf >= 0:
-        line = mm[:crlf].count(b"\n") + 1
+    if cr >= 0:
+        crlf = mm.find(b"\r\n", cr)
+        line = mm[:crlf].count(b"\n") + 1 if crlf >= 0 else 1
         problems.append(
             Problem(
                 file,
                 line,
                 None,
                 "line-ending",
-                "the file uses CRLF (Windows) line endings: save it with LF line endings",
+                "the file uses CRLF (Windows) line endings: save it with LF line endings "
+                "(`aesdata fmt` does it)",
             )
         )
+        return problems
+    # An LF file: any CRLF further down is a line ending that differs from the first.
+    at, line, counted = mm.find(b"\r\n"), 1, 0
+    while at >= 0:
+        line += mm[counted:at].count(b"\n")
+        counted = at
+        problems.append(
+            Problem(
+                file,
+                line,
+                None,
+                "line-ending",
+                "this line ends with CRLF where the file's first line ends with LF: save the file "
+                "with LF line endings (`aesdata fmt` does it)",
+            )
+        )
+        at = mm.find(b"\r\n", at + 2)
     return problems
 
 
@@ -174,7 +192,12 @@ def _unique_names(header: list[str]) -> list[str]:
 
 
 def _slow(res: Resource, raw: bytes) -> tuple[Table, list[Problem]]:
-    """Line-by-line reading that locates bad bytes, ragged rows and unbalanced quotes."""
+    """Line-by-line reading that locates bad bytes, ragged rows and unbalanced quotes.
+
+    The csv module's cell limit (128 KiB) is lifted, so that a long cell is read whole and
+    reported by its size (the ``cell-size`` rule) rather than taken for bad quoting.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), len(raw) + 1))
     file = res.relpath
     raw = raw.removeprefix(BOM)
     problems = _encoding_problems(file, raw)

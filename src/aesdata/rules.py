@@ -10,18 +10,16 @@ described, not by new code. Every rule is declared as a check on one column (see
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
 from aesdata import dates
-from aesdata.checkbook import CheckBook
+from aesdata.checkbook import CheckBook, Frames, missing
+from aesdata.coherence import coherence_columns, declare_link_coherence, declare_table_coherence
+from aesdata.hygiene import declare_hygiene
 from aesdata.schema import foreign_keys
-
-Frames = dict[str, pl.DataFrame]
 
 RULES: dict[str, str] = {
     "package-json": "datapackage.json is missing, not UTF-8, not valid JSON, too deep or too large.",
@@ -61,24 +59,37 @@ RULES: dict[str, str] = {
     "whitespace": "Text has leading or trailing whitespace.",
     "control-char": "Text holds a control character (tab, newline, NUL ...).",
     "formula": "A cell a spreadsheet would execute as a formula (=, +, -, @).",
+    "format-char": "Text holds an invisible format character (zero-width, bidi control, soft hyphen).",
+    "cell-size": "A cell holds more than 128 KiB.",
+    "url-host": "A URL carries credentials or whitespace, or names no public host.",
+    "value-order": "A value is greater than the one that must bound it (low above high).",
+    "id-date": "An event ID does not start with its start date at its precision.",
+    "duplicate-event": "Likely the same event twice: same type, overlapping dates, same title.",
+    "duplicate-citation": "Likely the same source twice: the same URL once normalised.",
+    "exclusive-office": "Two holders of an office that allows one at a time, over overlapping periods.",
+    "lifetime": "An entity takes part in something dated outside its founding and dissolution.",
+    "predicate-domain": "An entity of a type the predicate does not take as its subject or object.",
+    "supported-by": "A row lacks the row of another table it must match (a figure's citation must support its event).",
     "schema": "Any other failed schema check (please report it: it should have its own rule).",
 }
 
-HYGIENE = ("unicode-nfc", "whitespace", "control-char", "formula")
-NUMERIC = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-# Below U+0300 no character changes under NFC or combines with another, so only text with a
-# character from U+0300 up needs the (costly) normalisation to be compared.
-MAY_CHANGE_UNDER_NFC = r"[^\x00-\u02ff]"
-
 
 def declare_table_rules(
-    schema: dict[str, Any], frame: pl.DataFrame, book: CheckBook, today: dt.date
+    schema: dict[str, Any],
+    frame: pl.DataFrame,
+    book: CheckBook,
+    today: dt.date,
+    line: Callable[[int], int] = lambda i: i + 2,
 ) -> None:
-    """The rules that need this table alone: hygiene, dates, intervals, rows."""
-    _hygiene(schema, book)
+    """The rules that need this table alone: hygiene, dates, intervals, rows, coherence.
+
+    ``line`` turns a row index into its physical line, for messages that point at another row.
+    """
+    declare_hygiene(schema, book)
     _dates(schema, book, today)
     _intervals(schema, frame, book)
     _row_rules(schema, book)
+    declare_table_coherence(schema, frame, book, line)
 
 
 def declare_link_rules(name: str, schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
@@ -86,6 +97,7 @@ def declare_link_rules(name: str, schema: dict[str, Any], frames: Frames, book: 
     _foreign_keys(name, schema, frames, book)
     _entity_types(schema, frames, book)
     _referenced_by(name, schema, frames, book)
+    declare_link_coherence(name, schema, frames, book)
 
 
 def link_columns(schemas: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
@@ -101,69 +113,9 @@ def link_columns(schemas: dict[str, dict[str, Any]]) -> dict[str, set[str]]:
         if any("entityType" in f for f in schema["fields"]):
             need[name].update(f["name"] for f in schema["fields"] if "entityType" in f)
             need.setdefault("entities", set()).update({"entity_id", "entity_type"})
+        for table, columns in coherence_columns(name, schema).items():
+            need.setdefault(table, set()).update(columns)
     return need
-
-
-def _hygiene(schema: dict[str, Any], book: CheckBook) -> None:
-    """One fused test per free-text field; a failure is explained by each rule it breaks.
-
-    Fields held to an enum, a format or a pattern of explicit characters (IDs, codes, dates,
-    URLs) are left out: no value with a stray space, control character or formula sign can
-    satisfy those constraints, so such a value is already reported by them.
-    """
-    for f in schema["fields"]:
-        cons = f.get("constraints", {})
-        constrained = "enum" in cons or "format" in f or _restrictive(cons.get("pattern"))
-        if f.get("type", "string") == "string" and not constrained:
-            book.explained("hygiene", f["name"], _clean_text, _hygiene_problems)
-
-
-def _restrictive(pattern: str | None) -> bool:
-    """A pattern built of explicit characters only: it admits no space, control or formula sign."""
-    permissive = (".", "\\s", "\\S", "[^", "\\W", "\\D", "\\p", "\\P")
-    return pattern is not None and not any(token in pattern for token in permissive)
-
-
-def _clean_text(c: pl.Expr) -> pl.Expr:
-    """One regex pass finds the few cells worth a closer look; only those get the exact tests."""
-    suspect = c.str.contains(r"[\x00-\x1f\x7f]|^[\s=+\-@]|\s$|" + MAY_CHANGE_UNDER_NFC)
-    bad = c.str.contains(r"[\x00-\x1f\x7f]|^\s|\s$") | (
-        c.str.contains(r"^[=+\-@]") & ~c.str.contains(NUMERIC)
-    )
-    exact = ~bad & (c == c.str.normalize("NFC"))
-    return pl.when(suspect).then(exact).otherwise(True)
-
-
-def _hygiene_problems(value: Any, _row: dict[str, Any]) -> list[tuple[str, str]]:
-    text = str(value)
-    found = []
-    if unicodedata.normalize("NFC", text) != text:
-        found.append(
-            (
-                "unicode-nfc",
-                f"{text!r} is not in Unicode NFC form: retype the accented "
-                "letters or normalise the text",
-            )
-        )
-    if text != text.strip():
-        found.append(("whitespace", f"{text!r} has leading or trailing spaces"))
-    if re.search(r"[\x00-\x1f\x7f]", text):
-        found.append(
-            (
-                "control-char",
-                f"{text!r} holds a control character (tab, line break ...): "
-                "keep each cell on one line",
-            )
-        )
-    if text[:1] in ("=", "+", "-", "@") and not re.match(NUMERIC, text):
-        found.append(
-            (
-                "formula",
-                f"{text!r} starts with {text[0]!r}: a spreadsheet would run it as "
-                "a formula; reword it",
-            )
-        )
-    return found
 
 
 def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: CheckBook) -> None:
@@ -186,17 +138,6 @@ def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: Check
                 f"{field} {v!r} matches no {pf} in {where}: add it there first, or fix the spelling"
             ),
         )
-
-
-def missing(values: pl.Series, keys: pl.Series) -> pl.Series:
-    """The distinct non-null ``values`` absent from ``keys``.
-
-    An anti-join hashes the two columns once, in parallel, where ``is_in`` against a large key
-    set costs about twice as much; the checks then test cells against this (usually empty)
-    result.
-    """
-    left = values.drop_nulls().rename("k").to_frame()
-    return left.join(keys.rename("k").to_frame(), on="k", how="anti").get_column("k").unique()
 
 
 def _dates(schema: dict[str, Any], book: CheckBook, today: dt.date) -> None:
@@ -279,6 +220,17 @@ def _row_rules(schema: dict[str, Any], book: CheckBook) -> None:
             lambda _v, row, group=group: (
                 f"fill exactly one of {', '.join(group)} (found "
                 f"{sum(row.get(g) is not None for g in group)})"
+            ),
+        )
+    for a, b in schema.get("notGreater", []):
+        book.add(
+            "value-order",
+            b,
+            lambda c, a=a: (
+                c.cast(pl.Float64, strict=False) >= pl.col(a).cast(pl.Float64, strict=False)
+            ),
+            lambda v, row, a=a, b=b: (
+                f"{a} {row.get(a)} is greater than {b} {v}: swap them, or fix one"
             ),
         )
     for a, b in schema.get("notEqual", []):
