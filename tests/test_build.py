@@ -239,7 +239,7 @@ def test_polars_and_duckdb_read_the_same_values(release: Path, table: str) -> No
 
 def test_figures_are_in_the_release_unless_turned_off(mini: Path, tmp_path: Path) -> None:
     with_figures = build(mini, tmp_path / "a").path
-    assert {"timeline.svg", "map.png", "memberships.svg"} <= {
+    assert {"timeline.svg", "map.png", "memberships.svg", "tolls.png", "tolls.svg"} <= {
         p.name for p in with_figures.iterdir()
     }
     result = CliRunner().invoke(

@@ -95,9 +95,12 @@ def test_stats_text_output_is_readable_tables() -> None:
     assert "Events per year" in result.output
 
 
-def test_figures_command_draws_six_files(mini: Path, tmp_path: Path) -> None:
+def test_figures_command_draws_eight_files(mini: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["figures", str(mini), "--out", str(tmp_path / "fig")])
     assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"wrote 8 files to {tmp_path / 'fig'}: map, memberships, timeline, tolls, as PNG and SVG\n"
+    )
     assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
         "map.png",
         "map.svg",
@@ -105,4 +108,6 @@ def test_figures_command_draws_six_files(mini: Path, tmp_path: Path) -> None:
         "memberships.svg",
         "timeline.png",
         "timeline.svg",
+        "tolls.png",
+        "tolls.svg",
     ]

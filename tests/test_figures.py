@@ -1,4 +1,4 @@
-"""Release figures: six valid files, byte-identical on re-render, drawing what the data holds."""
+"""Release figures: eight valid files, byte-identical on re-render, drawing what the data holds."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import pytest
 
 from aesdata import figures
 from aesdata.check import validate_package
+from aesdata.figures import common, geo, memberships, places, timeline, tolls
 from aesdata.package import open_package
 from aesdata.schema import typed_frame
 
@@ -51,6 +52,33 @@ def svg_ids(path: Path, prefix: str) -> list[str]:
     return [el.get("id", "") for el in svg_root(path).iter() if el.get("id", "").startswith(prefix)]
 
 
+def markers(path: Path) -> int:
+    group = svg_group(path, "event-places")
+    return len([el for el in group.iter() if el.tag in (f"{SVG_NS}path", f"{SVG_NS}use")]) - (
+        1 if any(el.tag == f"{SVG_NS}defs" for el in group.iter()) else 0
+    )
+
+
+def assert_valid_files(out: Path) -> None:
+    """Every figure as a PNG of the figure's size and a parseable SVG, each within its bound."""
+    assert sorted(p.name for p in out.iterdir()) == NAMES
+    for name in NAMES:
+        data = (out / name).read_bytes()
+        stem, ext = name.rsplit(".", 1)
+        assert 10_000 < len(data) <= common.MAX_BYTES[ext], (name, len(data))
+        if ext == "png":
+            assert data.startswith(PNG_SIGNATURE), name
+            width, height = struct.unpack(">II", data[16:24])  # IHDR
+            assert (width, height) == tuple(round(i * common.DPI) for i in figures.SIZES[stem])
+        else:
+            assert svg_root(out / name).tag == f"{SVG_NS}svg", name
+
+
+def assert_same_files(a: Path, b: Path) -> None:
+    for name in NAMES:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pl.DataFrame]:
     return typed_frames(ROOT)
@@ -63,25 +91,14 @@ def rendered(frames: dict[str, pl.DataFrame], tmp_path_factory: pytest.TempPathF
     return out
 
 
-def test_render_writes_six_valid_files(rendered: Path) -> None:
-    assert sorted(p.name for p in rendered.iterdir()) == NAMES
-    for name in NAMES:
-        data = (rendered / name).read_bytes()
-        assert len(data) > 10_000, name
-        if name.endswith(".png"):
-            assert data.startswith(PNG_SIGNATURE), name
-            width, height = struct.unpack(">II", data[16:24])  # IHDR
-            inches = figures.SIZES[name.removesuffix(".png")]
-            assert (width, height) == tuple(round(i * figures.DPI) for i in inches), name
-        else:
-            assert svg_root(rendered / name).tag == f"{SVG_NS}svg", name
+def test_render_writes_eight_valid_files(rendered: Path) -> None:
+    assert_valid_files(rendered)
 
 
 def test_render_is_byte_identical(frames: dict[str, pl.DataFrame], tmp_path: Path) -> None:
     figures.render(frames, tmp_path / "a")
     figures.render(frames, tmp_path / "b")
-    for name in NAMES:
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert_same_files(tmp_path / "a", tmp_path / "b")
 
 
 def test_svg_files_carry_no_timestamp_or_tool_version(rendered: Path) -> None:
@@ -91,25 +108,34 @@ def test_svg_files_carry_no_timestamp_or_tool_version(rendered: Path) -> None:
             assert "<dc:date>" not in text and "Matplotlib v" not in text, name
 
 
+def test_a_file_over_its_bound_is_refused(
+    frames: dict[str, pl.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(common.MAX_BYTES, "svg", 1_000)
+    with pytest.raises(common.FigureTooLarge, match=r"timeline\.svg is [\d,]+ bytes"):
+        figures.render(frames, tmp_path)
+
+
 def test_every_event_type_has_one_family(frames: dict[str, pl.DataFrame]) -> None:
     kinds = frames["events"]["event_type"].dtype.categories.to_list()
-    assert sorted(figures.FAMILY_OF) == sorted(kinds)
-    assert sum(len(k) for k in figures.FAMILIES.values()) == len(figures.FAMILY_OF)
+    assert sorted(timeline.FAMILY_OF) == sorted(kinds)
+    assert sum(len(k) for k in timeline.FAMILIES.values()) == len(timeline.FAMILY_OF)
 
 
-def test_timeline_counts_events_and_labels_milestones(
+def test_the_edition_fits_as_single_events_with_milestones(
     frames: dict[str, pl.DataFrame], rendered: Path
 ) -> None:
     events = frames["events"]
-    shown = events.filter(pl.col("start_earliest") >= figures.TIMELINE_START).height
-    assert len(figures.timeline_marks(events)) == shown
+    shown = events.filter(pl.col("start_earliest") >= common.TIMELINE_START).height
+    plan = timeline.prepare(frames)
+    assert not plan.by_month and len(plan.marks) == plan.total == shown
     svg = rendered / "timeline.svg"
     assert svg_root(svg).findtext(f"{SVG_NS}title", "").startswith(f"AES timeline: {shown} events")
-    present = set(events["event_id"]) & set(figures.MILESTONES)
+    present = set(events["event_id"]) & set(timeline.MILESTONES)
     assert present, "no milestone id exists in the data"
     texts = svg_texts(svg)
     for event_id in present:
-        assert figures.MILESTONES[event_id] in texts, event_id
+        assert timeline.MILESTONES[event_id] in texts, event_id
     assert sorted(svg_ids(svg, "milestone-")) == sorted(f"milestone-{e}" for e in present)
 
 
@@ -119,8 +145,43 @@ def test_a_missing_milestone_is_skipped(frames: dict[str, pl.DataFrame], tmp_pat
     fewer = {**frames, "events": frames["events"].filter(pl.col("event_id") != gone)}
     assert figures.render(fewer, tmp_path) == NAMES
     texts = svg_texts(tmp_path / "timeline.svg")
-    assert figures.MILESTONES[gone] not in texts
-    assert figures.MILESTONES["2025-01-29-aes-withdrawal-from-ecowas-takes-effect"] in texts
+    assert timeline.MILESTONES[gone] not in texts
+    assert timeline.MILESTONES["2025-01-29-aes-withdrawal-from-ecowas-takes-effect"] in texts
+
+
+@pytest.mark.parametrize("gap", [1, 5, 21])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_fit_test_agrees_with_the_slots_it_predicts(seed: int, gap: int) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    days = sorted(dt.date(2021, 1, 1) + dt.timedelta(days=int(d)) for d in rng.integers(0, 200, 60))
+    rows = pl.DataFrame({"family": ["Violence"] * len(days), "day": days})
+    needed = len(set(timeline._slots(days, 999, gap)))  # as many slots as first-fit uses
+    for slots in (needed - 1, needed):
+        assert timeline._fits(rows, slots, gap) is (slots >= needed), slots
+
+
+def test_a_crowded_timeline_counts_per_month(frames: dict[str, pl.DataFrame]) -> None:
+    day = dt.date(2024, 3, 15)
+    crowd = pl.DataFrame(
+        {
+            "event_id": [f"2024-03-15-crowd-{i}" for i in range(200)],
+            "event_type": ["attack"] * 200,
+            "start_earliest": [day] * 200,
+            "start_precision": ["day"] * 200,
+        }
+    )
+    events = frames["events"].select(crowd.columns).with_columns(pl.col("*").cast(str))
+    events = pl.concat([events, crowd.with_columns(pl.col("start_earliest").cast(str))])
+    events = events.with_columns(pl.col("start_earliest").str.to_date())
+    plan = timeline.prepare({**frames, "events": events})
+    assert plan.by_month and not plan.marks
+    edges, counts = plan.months["Violence"]
+    march = edges.index(common.day_number(dt.date(2024, 3, 1)))
+    assert counts[march] >= 200 and len(edges) == len(counts) + 1
+    assert sum(sum(n) for _, n in plan.months.values()) == plan.total
+    assert {m[1] for m in plan.milestones} == set(timeline.MILESTONES) & set(events["event_id"])
 
 
 def test_map_draws_one_marker_per_place_with_coordinates(
@@ -131,21 +192,34 @@ def test_map_draws_one_marker_per_place_with_coordinates(
     used = frames["events"]["place_id"].drop_nulls().to_list()
     expected = sorted(set(used) & set(coords))
     assert expected, "no event place has coordinates"
-    points = figures.map_points(frames)
-    assert [p.place_id for p in points] == expected
+    points = places.map_points(frames)
+    assert sorted(p.place_id for p in points) == expected
+    assert [p.events for p in points] == sorted((p.events for p in points), reverse=True)
     for p in points:
         assert (p.lon, p.lat) == coords[p.place_id]
         assert p.events == used.count(p.place_id)
-    markers = svg_group(rendered / "map.svg", "event-places")
-    assert len([el for el in markers if el.tag in (f"{SVG_NS}path", f"{SVG_NS}use")]) == len(
-        expected
-    )
+    plan = places.prepare(frames)
+    assert plan.cells is None and len(plan.places) == len(expected)
+    assert markers(rendered / "map.svg") == len(expected)
+
+
+def test_map_names_the_busiest_places_without_overlaps(
+    frames: dict[str, pl.DataFrame], rendered: Path
+) -> None:
+    plan = places.prepare(frames)
+    busiest = places.map_points(frames)[:5]
+    texts = svg_texts(rendered / "map.svg")
+    for p in busiest:
+        assert p.place_id in plan.labels and p.name in texts, p.name
+    assert len(plan.labels) >= 15
+    named = sum(p.name in texts for p in plan.places)
+    assert named == len(plan.labels)
 
 
 def test_memberships_show_spells_exits_and_suspensions(
     frames: dict[str, pl.DataFrame], rendered: Path
 ) -> None:
-    bars = figures.membership_bars(frames["relations"])
+    bars = memberships.membership_bars(frames["relations"])
     mali_ecowas = [b for b in bars if (b.state, b.org) == ("mali", "ecowas")]
     assert len(mali_ecowas) == 1
     assert (mali_ecowas[0].start, mali_ecowas[0].end) == (
@@ -154,20 +228,82 @@ def test_memberships_show_spells_exits_and_suspensions(
     )
     assert mali_ecowas[0].suspensions == ((dt.date(2021, 5, 30), None),)
     founders = {b.state for b in bars if b.org == "aes" and b.founding and b.end is None}
-    assert founders == set(figures.MEMBER_STATES)
+    assert founders == set(memberships.MEMBER_STATES)
     svg = rendered / "memberships.svg"
     assert len(svg_ids(svg, "exit-")) == sum(b.end is not None for b in bars)
     assert len(svg_ids(svg, "suspension-")) == sum(len(b.suspensions) for b in bars) > 0
 
 
+def toll_rows(*rows: tuple[str, str, str, str, int, int | None]) -> pl.DataFrame:
+    names = ("event_id", "citation_id", "counted", "victims", "low", "high")
+    return pl.DataFrame(
+        [dict(zip(names, r, strict=True)) for r in rows],
+        schema_overrides={"low": pl.Int64, "high": pl.Int64},
+    )
+
+
+def test_tolls_count_an_event_once_however_many_sources_report_it() -> None:
+    rows = toll_rows(
+        ("e1", "a", "killed", "civilians", 30, 30),
+        ("e1", "b", "killed", "civilians", 65, 65),
+        ("e1", "a", "killed", "soldiers", 14, 15),
+        ("e1", "b", "killed", "soldiers", 14, None),
+        ("e1", "c", "killed", "unspecified", 40, 50),
+        ("e2", "a", "killed", "unspecified", 100, None),
+        ("e2", "b", "killed", "civilians", 20, 25),
+        ("e2", "a", "wounded", "civilians", 3, 3),
+    )
+    got = {
+        (e, c): (lo, hi, op)
+        for e, c, lo, hi, op in tolls.per_event(rows)
+        .collect()
+        .sort("event_id", "counted")
+        .iter_rows()
+    }
+    assert got == {
+        ("e1", "killed"): (44, 80, False),  # civilians 30-65 + soldiers 14-15 over 40-50
+        ("e2", "killed"): (100, 100, True),  # the overall total is larger than the groups
+        ("e2", "wounded"): (3, 3, False),
+    }
+
+
+def test_tolls_are_summed_per_year_and_country(frames: dict[str, pl.DataFrame]) -> None:
+    plan = tolls.prepare(frames)
+    assert plan.panels[0] == "killed"
+    assert plan.series[:3] == list(tolls.MEMBER_STATES)
+    events = frames["events"].select("event_id", "country_id", "start_earliest")
+    joined = tolls.per_event(frames["tolls"]).collect().join(events, on="event_id")
+    for (counted, country, year), (low, high) in plan.sums.items():
+        mine = joined.filter(
+            pl.col("counted") == counted,
+            pl.col("country_id").cast(str) == country,
+            pl.col("start_earliest").dt.year() == year,
+        )
+        assert (low, high) == (mine["low"].sum(), mine["high"].sum())
+        assert low <= high
+    low, high, _ = plan.totals["killed"]
+    assert sum(v[0] for k, v in plan.sums.items() if k[0] == "killed") <= low
+
+
+def test_tolls_figure_says_low_and_high_not_confidence(rendered: Path) -> None:
+    svg = rendered / "tolls.svg"
+    title = svg_root(svg).findtext(f"{SVG_NS}title", "")
+    assert title.endswith("(sums of lows and highs)")
+    text = " ".join(svg_texts(svg))
+    assert "sum of the events' lowest reported figures" in text
+    assert "confidence" not in text.replace("it is not a confidence interval", "")
+    for name in ("Mali", "Burkina Faso", "Niger"):
+        assert name in svg_texts(svg)
+
+
 def test_boundaries_outline_the_aes_states_and_neighbours(frames: dict[str, pl.DataFrame]) -> None:
-    features = figures.load_boundaries()
+    features = geo.load_boundaries()
     codes = {f["properties"]["iso3"] for f in features}
-    assert set(figures.AES_ISO3) | set(figures.NEIGHBOUR_ISO3) <= codes
-    states = frames["entities"].filter(pl.col("entity_id").is_in(figures.MEMBER_STATES))
-    assert set(states["iso3"]) == set(figures.AES_ISO3)
+    assert set(geo.AES_ISO3) | set(geo.NEIGHBOUR_ISO3) <= codes
+    states = frames["entities"].filter(pl.col("entity_id").is_in(memberships.MEMBER_STATES))
+    assert set(states["iso3"]) == set(geo.AES_ISO3)
     for f in features:
-        for ring in figures._rings(f["geometry"]):
+        for ring in geo.rings(f["geometry"]):
             assert len(ring) >= 4 and ring[0] == ring[-1], f["properties"]["iso3"]
             assert all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in ring)
 
@@ -188,9 +324,10 @@ def test_boundaries_are_the_documented_natural_earth_subset(tmp_path: Path) -> N
 def test_render_copes_with_a_tiny_package(mini: Path, tmp_path: Path) -> None:
     small = typed_frames(mini)
     assert figures.render(small, tmp_path) == NAMES
-    assert len(svg_group(tmp_path / "map.svg", "event-places")) == len(figures.map_points(small))
+    assert markers(tmp_path / "map.svg") == len(places.map_points(small))
     texts = svg_texts(tmp_path / "timeline.svg")
-    assert figures.MILESTONES["2023-09-16-liptako-gourma-charter-signed"] in texts
+    assert timeline.MILESTONES["2023-09-16-liptako-gourma-charter-signed"] in texts
+    assert "no tolls recorded" in svg_texts(tmp_path / "tolls.svg")
 
 
 def test_import_does_not_load_matplotlib() -> None:
@@ -199,3 +336,46 @@ def test_import_does_not_load_matplotlib() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_figure_modules_stay_small() -> None:
+    for path in (ROOT / "src" / "aesdata" / "figures").glob("*.py"):
+        assert len(path.read_text("utf-8").splitlines()) < 300, path.name
+
+
+# --- at scale -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
+    """100,000 synthetic events (scripts/synth.py), typed as a build hands them over."""
+    out = tmp_path_factory.mktemp("synth") / "pkg"
+    script = ROOT / "scripts" / "synth.py"
+    cmd = [sys.executable, str(script), "--events", "100000", "--out", str(out)]
+    subprocess.run(cmd, check=True, capture_output=True)
+    return typed_frames(out)
+
+
+def test_at_100k_events_the_figures_are_bounded_and_reproducible(
+    synthetic: dict[str, pl.DataFrame], tmp_path: Path
+) -> None:
+    assert figures.render(synthetic, tmp_path / "a") == NAMES
+    assert_valid_files(tmp_path / "a")
+    figures.render(synthetic, tmp_path / "b")
+    assert_same_files(tmp_path / "a", tmp_path / "b")
+    assert (
+        svg_root(tmp_path / "a" / "timeline.svg")
+        .findtext(f"{SVG_NS}title", "")
+        .startswith("AES timeline: ")
+    )
+
+
+def test_at_100k_events_the_pictures_aggregate(synthetic: dict[str, pl.DataFrame]) -> None:
+    plan = timeline.prepare(synthetic)
+    assert plan.by_month and not plan.marks
+    assert sum(sum(n) for _, n in plan.months.values()) == plan.total > 40_000
+    where = places.prepare(synthetic)
+    assert where.cells is not None and where.cells.sum() == where.placed == 100_000
+    assert 0 < len(where.places) == len(where.labels) <= places.MOST_LABELS
+    toll = tolls.prepare(synthetic)
+    assert len(toll.series) <= tolls.MOST_SERIES + 1 and toll.series[-1] == tolls.OTHERS

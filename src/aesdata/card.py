@@ -47,6 +47,8 @@ def render(
         "",
         "![Memberships over time](memberships.png)",
         "",
+        "![People killed and wounded per year and country](tolls.png)",
+        "",
         "Each figure also comes as SVG.",
         "",
     ]

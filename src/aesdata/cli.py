@@ -147,7 +147,7 @@ def _progress() -> Callable[[str], None] | None:
     "--figures/--no-figures",
     default=True,
     show_default=True,
-    help="Draw the timeline, map and memberships figures into the release.",
+    help="Draw the timeline, map, memberships and tolls figures into the release.",
 )
 def build(
     path: str, out: str, previous: str | None, archive: bool, sqlite: bool, figures: bool
@@ -257,11 +257,12 @@ def stats(path: str, fmt: str) -> None:
     help="Directory for the PNG and SVG figures.",
 )
 def figures(path: str, out: str) -> None:
-    """Draw the timeline, map and memberships figures of the package at PATH."""
+    """Draw the timeline, map, memberships and tolls figures of the package at PATH."""
     from pathlib import Path
 
     from aesdata.figures import render
 
     package, typed = _valid_package(path, "figures")
     names = render(typed, Path(out), note=f"Source: {package.name} v{package.version}")
-    click.echo(f"wrote {len(names)} figures to {out}")
+    stems = ", ".join(dict.fromkeys(n.rsplit(".", 1)[0] for n in names))
+    click.echo(f"wrote {len(names)} files to {out}: {stems}, as PNG and SVG")

@@ -26,6 +26,7 @@ FIGURES = {
     "timeline": "timeline of events",
     "map": "map of event places",
     "memberships": "memberships of the member states over time",
+    "tolls": "people killed and wounded per year and country, as sums of lows and highs",
 }
 
 

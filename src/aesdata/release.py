@@ -27,13 +27,11 @@ import polars as pl
 
 from aesdata import card, changes, database, destination, manifest
 from aesdata.check import Progress, validate_package
+from aesdata.figures import COLUMNS as FIGURE_COLUMNS
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, typed_frame
-
-FIGURE_TABLES = ("events", "entities", "relations")
-
 
 class BuildError(Exception):
     """The build was refused; ``report`` says why (invalid data, a dropped ID ...)."""
@@ -188,8 +186,10 @@ class TableWriter:
         self._note(name, typed)
         if self.keep_raw:
             self.raw[name] = table.frame
-        if self.extras.sqlite or (self.extras.figures and name in FIGURE_TABLES):
+        if self.extras.sqlite:
             self.kept[name] = typed
+        elif self.extras.figures and name in FIGURE_COLUMNS:  # only the columns they read
+            self.kept[name] = typed.select(FIGURE_COLUMNS[name])
         # Tables are written while the next ones are read, up to a budget of rows in flight:
         # past it the oldest writers finish first, so memory holds a bounded part of the data.
         while self.writing and self.in_flight + typed.height > IN_FLIGHT_ROWS:
