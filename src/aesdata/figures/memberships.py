@@ -38,7 +38,8 @@ MEMBERSHIP = ("member_of", "founding_member_of")
 CLIP = dt.date(2010, 1, 1)
 HATCHED = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
 SIZE = (11.0, 6.5)
-MARGINS = {"left": 1.35, "right": 0.2, "top": 0.35, "bottom": 0.85}
+MARGINS = {"left": 1.5, "right": 0.2, "top": 0.35, "bottom": 0.85}
+STATE_AT = 0.22  # inches from the left edge: where the states' names are centred
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,11 @@ def _state_names(ax: Axes, rows: list[tuple[str, str]], names: dict[str, str]) -
     from matplotlib.transforms import blended_transform_factory
 
     trans = blended_transform_factory(ax.transAxes, ax.transData)
+    at = -(MARGINS["left"] - STATE_AT) / (SIZE[0] - MARGINS["left"] - MARGINS["right"])
     for state in dict.fromkeys(s for s, _ in rows):
         ys = [i for i, (s, _) in enumerate(rows) if s == state]
         style = {"rotation": 90, "ha": "center", "va": "center", "fontweight": "bold"}
-        ax.text(-0.075, sum(ys) / len(ys), names.get(state, state), transform=trans, **style)
+        ax.text(at, sum(ys) / len(ys), names.get(state, state), transform=trans, **style)
         if ys[0] > 0:
             ax.axhline(ys[0] - 0.5, color="#bbbbbb", lw=0.8)
 

@@ -177,7 +177,7 @@ def draw(fig: Figure, plan: Tolls) -> str:
     foot = "\n".join(textwrap.wrap(_foot(plan), 190))
     fig.text(0.5, 1.08 / height, foot, ha="center", va="top", fontsize=7, color="#555555")
     low, high, _ = plan.totals.get("killed", (0, 0, 0))
-    return f"People killed, as sources report them: {low:,} to {high:,} (sums of lows and highs)"
+    return f"Casualties as sources report them: {low:,} to {high:,} killed (sums of lows and highs)"
 
 
 def _panel(ax: Axes, plan: Tolls, counted: str) -> None:
