@@ -168,10 +168,14 @@ def _duplicates(
         lo, hi = pl.lit(0), pl.lit(0)
     found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False)
     rows, where = _pointer(frame, found, key, line)
-    what = ", ".join(same + ([" overlapping dates"] if during else []))
-    label = (
-        "the same URL (once normalised)" if fmt == "uri" else f"the same {alike} (once normalised)"
-    )
+    what = [f"the same {', '.join(same)}"] if same else []
+    what += ["overlapping dates"] if during else []
+    what += [
+        "the same URL once scheme, host case, www., tracking parameters, fragment and trailing "
+        "slash are set aside"
+        if fmt == "uri"
+        else f"the same {alike} once case, accents, punctuation and word order are set aside"
+    ]
     _flag_rows(
         book,
         dup["rule"],
@@ -180,8 +184,8 @@ def _duplicates(
         where,
         key,
         lambda _v, _row, other: (
-            f"likely a duplicate of {other}: {label}{', ' + what if what else ''}; "
-            "merge them (retire one ID in data/retired_ids.csv with the other as successor)"
+            f"likely a duplicate of {other}: {', '.join(what)}; merge them (retire one ID in "
+            "data/retired_ids.csv with the other as its successor), or tell them apart"
         ),
     )
 
