@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+VERSION = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
 
 
 def make_package(dest: Path, data: Path = MINI / "data") -> Path:
