@@ -22,6 +22,12 @@ def make_package(dest: Path, data: Path = MINI / "data") -> Path:
     return dest
 
 
+def publish(release: Path, root: Path, version: str) -> None:
+    """Lay a release out as GitHub does: /download/vX.Y.Z/ and /latest/download/."""
+    shutil.copytree(release, root / "download" / f"v{version}")
+    shutil.copytree(release, root / "latest" / "download", dirs_exist_ok=True)
+
+
 @pytest.fixture
 def mini(tmp_path: Path) -> Path:
     """A valid five-row package, fresh for each test, safe to break."""

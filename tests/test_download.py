@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import socket
 import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import VERSION
+from conftest import VERSION, publish
 
 from aesdata.cli import main
-
-
-def publish(release: Path, root: Path, version: str) -> None:
-    """Lay a release out as GitHub does: /download/vX.Y.Z/ and /latest/download/."""
-    shutil.copytree(release, root / "download" / f"v{version}")
-    shutil.copytree(release, root / "latest" / "download", dirs_exist_ok=True)
 
 
 def same_files(a: Path, b: Path) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import VERSION, make_package
+from conftest import VERSION, make_package, publish
 
 import aesdata
 from aesdata.load import LoadError, load, load_all
@@ -66,12 +66,6 @@ def test_integers_and_booleans_become_nullable_dtypes(tmp_path: Path) -> None:
     assert str(frame["ok"].dtype) == "boolean"
     assert frame["n"].tolist()[0] == 3 and pd.isna(frame["n"][1])
     assert frame["ok"].tolist()[:2] == [True, False] and pd.isna(frame["ok"][2])
-
-
-def publish(release: Path, root: Path, version: str) -> None:
-    """Lay a release out as GitHub does: /download/vX.Y.Z/ and /latest/download/."""
-    shutil.copytree(release, root / "download" / f"v{version}")
-    shutil.copytree(release, root / "latest" / "download", dirs_exist_ok=True)
 
 
 def test_load_a_version_over_http_and_cache_it(
