@@ -17,8 +17,9 @@ import polars as pl
 
 from aesdata import dates
 from aesdata.checkbook import CheckBook, Frames, missing
-from aesdata.coherence import coherence_columns, declare_link_coherence, declare_table_coherence
+from aesdata.coherence import declare_table_coherence
 from aesdata.hygiene import declare_hygiene
+from aesdata.references import coherence_columns, declare_link_coherence
 from aesdata.schema import foreign_keys
 
 RULES: dict[str, str] = {
