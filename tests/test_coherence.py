@@ -388,3 +388,18 @@ def test_a_resource_that_is_not_a_regular_file_says_so(mini: Path, kind: str) ->
         "datapackage.json: resources[7]: package-resource: tolls: 'data/tolls.csv' "
     )
     assert expected in found
+
+
+def test_an_overlapping_membership_names_the_row_it_overlaps(mini: Path) -> None:
+    row = {
+        **office("mali-aes-again", "mali", "2024"),
+        "predicate": "founding_member_of",
+        "object_id": "aes",
+    }
+    add(mini, "relations", row)
+    add_claim(mini, "claim-0003", relation_id="mali-aes-again")
+    assert only(mini, "interval-overlap") == [
+        "data/relations.csv:3:5: interval-overlap: this interval overlaps line 2 "
+        "(mali-founding-member-of-aes), which has the same subject_id, predicate, object_id "
+        "(mali, founding_member_of, aes): merge them or fix the dates"
+    ]

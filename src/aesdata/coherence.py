@@ -70,7 +70,7 @@ def conflicts(
     return packed.filter(meets).select("row", (pl.col("seen") % ROWS).alias("other"))
 
 
-def _pointer(
+def pointer(
     frame: pl.DataFrame, found: pl.DataFrame, key: list[str], line: Any
 ) -> tuple[pl.Series, dict[tuple[Any, ...], str]]:
     """The failing rows, and for each (by its key) 'line N (id)' of the row it conflicts with."""
@@ -87,7 +87,7 @@ def _pointer(
     return rows, where
 
 
-def _flag_rows(
+def flag_rows(
     book: CheckBook,
     rule: str,
     field: str,
@@ -126,7 +126,7 @@ def _duplicates(
     else:
         lo, hi = pl.lit(0), pl.lit(0)
     found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False)
-    rows, where = _pointer(frame, found, key, line)
+    rows, where = pointer(frame, found, key, line)
     what = [f"the same {', '.join(same)}"] if same else []
     what += ["overlapping dates"] if during else []
     what += [
@@ -135,7 +135,7 @@ def _duplicates(
         if fmt == "uri"
         else f"the same {alike} once case, accents, punctuation and word order are set aside"
     ]
-    _flag_rows(
+    flag_rows(
         book,
         dup["rule"],
         alike,
@@ -183,8 +183,8 @@ def _exclusive(
     # day its end can mean (an open end runs on); spans that only touch do not conflict.
     lo = dates.latest(pl.col(start)).cast(pl.Int32)
     hi = pl.coalesce(dates.earliest(pl.col(end)).cast(pl.Int32), pl.lit(FAR))
-    rows, where = _pointer(frame, conflicts(work, group, lo, hi, strict=True), key, line)
-    _flag_rows(
+    rows, where = pointer(frame, conflicts(work, group, lo, hi, strict=True), key, line)
+    flag_rows(
         book,
         "exclusive-office",
         start,
