@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import VERSION
 
 from aesdata.cli import main
 from aesdata.release import build
@@ -68,8 +69,8 @@ def test_a_dropped_id_fails_the_build(mini: Path, tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert (
-        "data/relations.csv: id-removed: relation_id 'mali-founding-member-of-aes' was in release 0.1.0"
-        in result.output
+        "data/relations.csv: id-removed: relation_id 'mali-founding-member-of-aes' was in release "
+        f"{VERSION}" in result.output
     )
     assert not (tmp_path / "v2").exists()
 

@@ -21,7 +21,7 @@ TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 INTEGER = r"^[+-]?[0-9]+$"
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-URL = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$"
+URL = r"^https?://[^/?#]+"  # the host itself is the url-host rule's to judge
 SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
 
 
