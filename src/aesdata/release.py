@@ -33,6 +33,7 @@ from aesdata.package import Package, open_package
 from aesdata.report import Problem, Report
 from aesdata.schema import arrow_schema, typed_frame
 
+
 class BuildError(Exception):
     """The build was refused; ``report`` says why (invalid data, a dropped ID ...)."""
 
