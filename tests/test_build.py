@@ -247,3 +247,29 @@ def test_figures_are_in_the_release_unless_turned_off(mini: Path, tmp_path: Path
     )
     assert result.exit_code == 0, result.output
     assert not list((tmp_path / "b").glob("*.svg"))
+
+
+@pytest.mark.parametrize("zip64", [False, True], ids=["zip32", "zip64"])
+def test_archive_deflates_in_pieces_and_stores_what_is_compressed(
+    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
+) -> None:
+    from aesdata import archive, manifest
+
+    monkeypatch.setattr(archive, "CHUNK", 1000)  # every member in many pieces
+    if zip64:
+        monkeypatch.setattr(archive, "ZIP64_AT", 0)  # every member with 64-bit sizes
+    out = tmp_path / "rel"
+    shutil.copytree(release, out)
+    dest = out / "test.zip"
+    manifest.write_zip(out, dest)
+    with zipfile.ZipFile(dest) as zf:
+        assert zf.testzip() is None
+        infos = {Path(i.filename).name: i for i in zf.infolist()}
+        assert sorted(infos) == sorted(p.name for p in release.iterdir())
+        for name, info in infos.items():
+            assert zf.read(info) == (release / name).read_bytes(), name
+            stored = name.endswith((".parquet", ".png"))
+            assert info.compress_type == (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
+    if shutil.which("unzip"):
+        check = subprocess.run(["unzip", "-tq", str(dest)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr

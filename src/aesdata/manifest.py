@@ -11,13 +11,12 @@ import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import zipfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from aesdata import archive
 from aesdata.checksums import format_sums
 from aesdata.package import Package
 from aesdata.schema import release_fields
@@ -196,13 +195,5 @@ def write_zip(out: Path, dest: Path) -> None:
         build_date(None) if os.environ.get("SOURCE_DATE_EPOCH") else "1980-01-01T00:00:00Z",
         "%Y-%m-%dT%H:%M:%SZ",
     )
-    root = dest.stem
-    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for p in sorted(out.iterdir()):
-            if p.is_file() and p != dest:
-                info = zipfile.ZipInfo(f"{root}/{p.name}", date_time=stamp.timetuple()[:6])
-                info.external_attr = 0o644 << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.file_size = p.stat().st_size  # lets zipfile choose zip64 up front
-                with p.open("rb") as src, zf.open(info, "w") as entry:
-                    shutil.copyfileobj(src, entry, COPY_CHUNK)  # streamed, never a whole file
+    files = [p for p in sorted(out.iterdir()) if p.is_file() and p != dest]
+    archive.write_zip(files, dest, dest.stem, stamp)
