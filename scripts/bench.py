@@ -4,13 +4,14 @@
 
 For each size it writes a synthetic package (scripts/synth.py), then runs, interleaved and
 ``--runs`` times each, in an order that turns from run to run (``--blocks``: each tool
-``--runs`` times in a row instead): the floor (pyarrow reads every
-CSV and writes zstd Parquet), ``aesdata validate`` and ``aesdata build`` (the release without
-figures); and ``--slow-runs`` times each the optional outputs (``--archive``, ``--sqlite``,
-``aesdata figures``, the last up to 100,000 events) and the official ``frictionless validate``.
-It reports the median wall time and its ratio to the floor's median, the best time and its
-ratio to the floor's best (the least disturbed runs), and the peak resident memory
-of each process (from ``wait4``), against the size of the CSVs. Each build writes a new release
+``--runs`` times in a row instead): the floor (pyarrow reads every CSV and writes zstd
+Parquet), ``aesdata validate``, ``aesdata build`` as it comes (figures included) and with
+``--no-figures``, and the figures alone (``render`` timed inside its process, on tables read
+from a release built beforehand, untimed); and ``--slow-runs`` times each the optional outputs
+(``--archive``, ``--sqlite``) and the official ``frictionless validate``. It reports the median
+wall time and its ratio to the floor's median, the best time and its ratio to the floor's best
+(the least disturbed runs), and the peak resident memory of each process (from ``wait4``),
+against the size of the CSVs; then the largest figure files. Each build writes a new release
 directory: the previous run's is removed first, untimed, and so is the floor's. Timings on a
 shared machine are noisy: read ratios, not absolutes.
 """
@@ -38,12 +39,31 @@ for p in sorted(pathlib.Path(sys.argv[1], "data").glob("*.csv")):
 """
 
 
-def run(cmd: list[str]) -> tuple[float, int, int]:
-    """Wall seconds, peak RSS in bytes and exit status of one whole process."""
+FIGURES = """
+import sys, time, pathlib, polars as pl
+from aesdata.figures import COLUMNS, render
+release = pathlib.Path(sys.argv[1])
+out = pathlib.Path(sys.argv[sys.argv.index("--out") + 1])
+frames = {t: pl.read_parquet(release / f"{t}.parquet", columns=list(c)) for t, c in COLUMNS.items()}
+start = time.perf_counter()
+import matplotlib
+render(frames, out, note="bench")
+print(time.perf_counter() - start)
+"""
+
+
+def run(cmd: list[str], inner: bool = False) -> tuple[float, int, int]:
+    """Wall seconds, peak RSS in bytes and exit status of one whole process.
+
+    ``inner``: the seconds are the ones the process prints (the figures time their own work).
+    """
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = subprocess.PIPE if inner else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+    printed = proc.stdout.read() if proc.stdout else b""
     _pid, status, usage = os.wait4(proc.pid, 0)
-    return time.perf_counter() - start, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
+    seconds = float(printed) if inner and printed.strip() else time.perf_counter() - start
+    return seconds, usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status)
 
 
 def fresh(cmd: list[str]) -> None:
@@ -53,31 +73,30 @@ def fresh(cmd: list[str]) -> None:
         os.sync()
 
 
-SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite", "aesdata figures")
-FIGURES_UP_TO = 100_000  # the figures are drawn for the real dataset's scale, not for millions
+SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite")
+FIGURES_ONLY = "figures alone (render, in-process)"
 
 
-def tools(pkg: Path, out: Path, size: int) -> dict[str, list[str]]:
+def tools(pkg: Path, out: Path, source: Path) -> dict[str, list[str]]:
+    """Every tool timed: ``source`` is a release of ``pkg`` the figures are drawn from."""
     aesdata = str(BIN / "aesdata")
-    build = [aesdata, "build", str(pkg), "--no-figures", "--out"]
-    commands = {
+    build = [aesdata, "build", str(pkg), "--out"]
+    return {
         "floor (pyarrow CSV → zstd Parquet)": [
             *(sys.executable, "-c", FLOOR, str(pkg), "--out", str(out / "floor")),
         ],
         "aesdata validate": [aesdata, "validate", str(pkg)],
         "aesdata build": [*build, str(out / "release")],
+        "aesdata build --no-figures": [*build, str(out / "release-bare"), "--no-figures"],
+        FIGURES_ONLY: [sys.executable, "-c", FIGURES, str(source), "--out", str(out / "figures")],
         "aesdata build --archive": [*build, str(out / "release-zip"), "--archive"],
         "aesdata build --sqlite": [*build, str(out / "release-db"), "--sqlite"],
-        "aesdata figures": [aesdata, "figures", str(pkg), "--out", str(out / "figures")],
         "frictionless validate": [
             str(BIN / "frictionless"),
             "validate",
             str(pkg / "datapackage.json"),
         ],
     }
-    if size > FIGURES_UP_TO:
-        del commands["aesdata figures"]
-    return commands
 
 
 def schedule(names: list[str], runs: int, slow_runs: int, blocks: bool) -> list[str]:
@@ -110,13 +129,17 @@ def bench(
             stdout=subprocess.DEVNULL,
         )
     csv_bytes = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv"))
-    commands = tools(pkg, work, size)
+    source = work / f"source-{size}"
+    if not (source / "SHA256SUMS").is_file():  # the figures' input, built once and untimed
+        cmd = [str(BIN / "aesdata"), "build", str(pkg), "--out", str(source), "--no-figures"]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    commands = tools(pkg, work, source)
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = dict.fromkeys(commands, 0)
     for name in schedule(list(commands), runs, slow_runs, blocks):
         cmd = commands[name]
         fresh(cmd)
-        seconds, rss, code = run(cmd)
+        seconds, rss, code = run(cmd, inner=name == FIGURES_ONLY)
         if code != 0:
             raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")
         times[name].append(seconds)
@@ -168,9 +191,15 @@ def main() -> None:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
+    sizes: dict[int, dict[str, int]] = {}
     for size in args.sizes:
         rows += bench(size, args.runs, args.slow_runs, args.work, args.blocks)
-        for name in ("floor", "release", "release-zip", "release-db", "figures"):
+        figures = args.work / "figures"
+        sizes[size] = {
+            ext: max((p.stat().st_size for p in figures.glob(f"*.{ext}")), default=0)
+            for ext in ("png", "svg")
+        }
+        for name in ("floor", "release", "release-bare", "release-zip", "release-db", "figures"):
             shutil.rmtree(args.work / name, ignore_errors=True)
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -180,6 +209,11 @@ def main() -> None:
         csv_mb = next(r["csv_mb"] for r in rows if r["events"] == size)
         print(f"CSV size at {size:,} events: {csv_mb:.0f} MB")
     print(markdown(rows))
+    for size, largest in sizes.items():
+        print(
+            f"largest figure files at {size:,} events: PNG {largest['png']:,} bytes, "
+            f"SVG {largest['svg']:,} bytes"
+        )
 
 
 if __name__ == "__main__":

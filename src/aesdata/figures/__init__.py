@@ -13,6 +13,7 @@ aesdata.figures`` stays as light as the rest of the package.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
@@ -80,12 +81,12 @@ def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
     note = _default_note() if note is None else note
     plans = {name: module.prepare(frames) for name, module in PICTURES.items()}
     written: list[str] = []
-    with matplotlib.rc_context(STYLE):
+    with matplotlib.rc_context(STYLE), ThreadPoolExecutor(max_workers=1) as pool:
         for name, module in PICTURES.items():
             fig = figure(module.SIZE)
             title = module.draw(fig, plans[name])
             heading(fig.axes[0], title, note)
-            written += save(fig, out / name, title)
+            written += save(fig, out / name, title, pool)
     return sorted(written)
 
 

@@ -106,19 +106,19 @@ def prepare(frames: Frames) -> Timeline:
     import polars as pl
 
     shown = _shown(frames["events"])
-    per_family = shown.group_by("family").agg(
+    month = pl.col("day").dt.truncate("1mo").alias("month")
+    by_month = shown.group_by("family", month).agg(
         n=pl.len(), first=pl.col("day").min(), last=pl.col("day").max()
     )
-    stats = {r["family"]: r for r in per_family.collect().to_dicts()}
-    lanes = [f for f in [*FAMILIES, OTHER] if f != OTHER or f in stats]
-    end = latest_date(frames) + dt.timedelta(days=45)
-    plan = Timeline(lanes, {f: stats[f]["n"] if f in stats else 0 for f in lanes}, end)
-    if stats:
-        plan.first = min(r["first"] for r in stats.values())
-        plan.last = max(r["last"] for r in stats.values())
     wanted = pl.col("event_id").is_in(list(MILESTONES))
     milestones = shown.filter(wanted).select("day", "event_id", "family").sort("day", "event_id")
-    plan.milestones = [tuple(r) for r in milestones.collect().iter_rows()]  # type: ignore[misc]
+    counts, present = pl.collect_all([by_month, milestones])  # the events are scanned once
+    totals = dict(counts.group_by("family").agg(pl.col("n").sum()).iter_rows())
+    lanes = [f for f in [*FAMILIES, OTHER] if f != OTHER or f in totals]
+    end = latest_date(frames) + dt.timedelta(days=45)
+    plan = Timeline(lanes, {f: totals.get(f, 0) for f in lanes}, end)
+    plan.first, plan.last = counts["first"].min(), counts["last"].max()  # type: ignore[assignment]
+    plan.milestones = [tuple(r) for r in present.iter_rows()]  # type: ignore[misc]
     plan.band = BAND if plan.milestones else 0.0
     slots, gap = geometry(len(lanes), plan.band, TIMELINE_START, end)
     capacity = slots * ((end - TIMELINE_START).days // gap + 1)
@@ -127,7 +127,7 @@ def prepare(frames: Frames) -> Timeline:
         if _fits(rows, slots, gap):
             plan.marks = _marks(rows, slots, gap)
             return plan
-    plan.months = _months(shown, lanes)
+    plan.months = _months(counts, lanes)
     return plan
 
 
@@ -178,12 +178,10 @@ def _marks(rows: pl.DataFrame, slots: int, gap: int) -> list[Mark]:
     return marks
 
 
-def _months(shown: pl.LazyFrame, lanes: list[str]) -> dict[str, tuple[list[float], list[int]]]:
+def _months(counts: pl.DataFrame, lanes: list[str]) -> dict[str, tuple[list[float], list[int]]]:
     """Per family, the edges of every month from the first to the last, and its counts."""
     import polars as pl
 
-    month = pl.col("day").dt.truncate("1mo")
-    counts = shown.group_by("family", month.alias("month")).agg(n=pl.len()).collect()
     if counts.is_empty():
         return {}
     first, last = counts["month"].min(), counts["month"].max()
