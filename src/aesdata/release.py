@@ -166,13 +166,20 @@ class TableWriter:
         self.futures: list[Future[Any]] = []
         self.writing: list[tuple[list[Future[Any]], int]] = []
         self.in_flight = 0
+        # The figures are drawn on a thread of their own as soon as their tables are in, while
+        # the last tables are checked and written: matplotlib holds the GIL, polars and the
+        # writers mostly do not. matplotlib is imported there meanwhile.
+        self.drawer = ThreadPoolExecutor(max_workers=1)
+        self.drawing = False
+        if extras.figures:
+            self.futures.append(self.drawer.submit(_import_matplotlib))
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         failed = exc[0] is not None
-        for pool in (self.pool, self.in_order, self.flusher):  # in this order: each feeds the next
+        for pool in (self.pool, self.in_order, self.flusher, self.drawer):  # each feeds the next
             pool.shutdown(wait=True, cancel_futures=failed)
         errors = [] if failed else [e for f in self.futures if (e := f.exception())]
         self.bundle.close(complete=not (failed or errors))
@@ -191,6 +198,12 @@ class TableWriter:
             self.kept[name] = typed
         elif self.extras.figures and name in FIGURE_COLUMNS:  # only the columns they read
             self.kept[name] = typed.select(FIGURE_COLUMNS[name])
+        if self.extras.figures and not self.drawing and set(FIGURE_COLUMNS) <= set(self.kept):
+            self.drawing = True
+            note = f"Source: {self.package.name} v{self.package.version}"
+            self.futures.append(
+                self.drawer.submit(render_figures, dict(self.kept), self.out, note=note)
+            )
         # Tables are written while the next ones are read, up to a budget of rows in flight:
         # past it the oldest writers finish first, so memory holds a bounded part of the data.
         while self.writing and self.in_flight + typed.height > IN_FLIGHT_ROWS:
@@ -258,7 +271,7 @@ def _finish(
     (out / "README.md").write_text(
         card.render(package, writer.heights, writer.coverage, changelog), encoding="utf-8"
     )
-    if extras.figures:
+    if extras.figures and not writer.drawing:  # a figure table was missing: drawn here, as it can
         say("drawing the figures")
         render_figures(writer.kept, out, note=f"Source: {package.name} v{package.version}")
     if extras.sqlite:
@@ -271,6 +284,13 @@ def _finish(
         manifest.write_zip(out, out / f"{package.name}-{package.version}.zip")
     manifest.write_checksums(out, writer.digests)
     return sorted(p.name for p in out.iterdir())
+
+
+def _import_matplotlib() -> None:
+    """What drawing the figures imports, loaded while the tables are read."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure  # noqa: F401
 
 
 def parquet_metadata(package: Package, table: str) -> dict[str, str]:
