@@ -58,9 +58,7 @@ def _insert(conn: Any, name: str, frame: pl.DataFrame) -> None:
     million rows of a million events. The table was just created from the schema, so plain
     ``executemany`` is enough.
     """
-    frame = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d"))
-    # Whole columns to Python lists, zipped into rows in C: a fifth faster than iter_rows.
-    rows = zip(*(frame.get_column(c).to_list() for c in frame.columns), strict=True)
+    rows = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).iter_rows()
     columns = ", ".join(f'"{c}"' for c in frame.columns)
     marks = ", ".join("?" * frame.width)
     with conn:
