@@ -104,6 +104,51 @@ def validate(path: str, fmt: str, max_per_rule: int) -> None:
     sys.exit(report.exit_code)
 
 
+@main.command("fmt")
+@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; exit 1 listing each table that is not in canonical form, and why.",
+)
+@click.option(
+    "--diff", "show_diff", is_flag=True, help="Write nothing; show the changes as a unified diff."
+)
+def fmt_command(path: str, check: bool, show_diff: bool) -> None:
+    """Rewrite the tables of the package at PATH in canonical form (order, encoding, NFC ...)."""
+    from aesdata.fmt import FormatError, plan, unified_diff, write
+    from aesdata.package import PackageError, open_package
+
+    try:
+        package = open_package(path)
+        tables = plan(package)
+        changed = [t for t in tables if t.changed]
+        if show_diff:
+            for table in changed:
+                click.echo(unified_diff(table), nl=False)
+        if not (check or show_diff):
+            write(package, tables)
+    except FormatError as exc:
+        if exc.report.problems:
+            click.echo(exc.report.render("text"), err=True)
+        click.echo(f"fmt failed: {exc}", err=True)
+        sys.exit(1)
+    except PackageError as exc:
+        click.echo(f"fmt failed: {exc}", err=True)
+        sys.exit(1)
+    verb = "would reformat" if check or show_diff else "reformatted"
+    for table in changed:
+        click.echo(f"{table.resource.relpath}: {verb}: {'; '.join(table.reasons)}", err=show_diff)
+    tail = "would be reformatted" if check or show_diff else "reformatted"
+    click.echo(
+        f"{len(changed)} table(s) {tail}, {len(tables) - len(changed)} already canonical",
+        err=show_diff,
+    )
+    if check and changed:
+        click.echo("run `aesdata fmt` to put them in canonical form", err=True)
+        sys.exit(1)
+
+
 def _valid_package(path: str, command: str) -> tuple[Any, dict[str, Any]]:
     """The package at ``path`` and its typed tables; exit 1 with the problems when invalid."""
     from aesdata.check import InvalidPackage, checked_frames

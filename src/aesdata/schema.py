@@ -208,38 +208,40 @@ def enum_values(f: dict[str, Any]) -> list[str] | None:
     return [str(v) for v in enum] if enum else None
 
 
-def typed_frame(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+def typed_frame(frame: pl.DataFrame, schema: dict[str, Any], strict: bool = True) -> pl.DataFrame:
     """Raw text → typed columns, in schema order, with date bounds after each partial date.
 
-    Only ever applied to validated text, so every cast succeeds; partial dates keep their text
-    (nothing is lost) and gain their earliest and latest day as typed dates.
+    Releases only ever type validated text, where every cast succeeds (``strict`` makes sure);
+    partial dates keep their text (nothing is lost) and gain their earliest and latest day as
+    typed dates. ``aesdata fmt`` types text that may not be valid yet: a cell that does not cast
+    is then missing, and its text is compared instead.
     """
     from aesdata import dates
 
     exprs: list[pl.Expr] = []
     for f in schema["fields"]:
         col = pl.col(f["name"])
-        exprs.append(_cast(col, f).alias(f["name"]))
+        exprs.append(_cast(col, f, strict).alias(f["name"]))
         if is_date_field(f):
             lo, hi = bound_names(f)
             exprs += [dates.earliest(col).alias(lo), dates.latest(col).alias(hi)]
     return frame.select(exprs)
 
 
-def _cast(col: pl.Expr, f: dict[str, Any]) -> pl.Expr:
+def _cast(col: pl.Expr, f: dict[str, Any], strict: bool) -> pl.Expr:
     ftype, enum = f.get("type", "string"), enum_values(f)
     if enum:
-        return col.cast(pl.Enum(enum))
+        return col.cast(pl.Enum(enum), strict=strict)
     if ftype == "integer":
-        return col.cast(pl.Int64)
+        return col.cast(pl.Int64, strict=strict)
     if ftype == "number":
-        return col.cast(pl.Float64)
+        return col.cast(pl.Float64, strict=strict)
     if ftype == "boolean":
         return (
             pl.when(col.is_null()).then(None).otherwise(col.is_in(f.get("trueValues", TRUE_VALUES)))
         )
     if ftype == "date":
-        return col.str.to_date("%Y-%m-%d")
+        return col.str.to_date("%Y-%m-%d", strict=strict)
     return col
 
 
