@@ -109,7 +109,7 @@ def _canonical(package: Package, res: Resource) -> Formatted | list[Problem]:
     """A table's canonical form, or the problems that keep it from being read."""
     before = res.path.read_bytes()
     table, problems = read_table(res)
-    blocking = [p for p in problems if not _fixable(p, res, table.header if table else [])]
+    blocking = [p for p in problems if not fixable(p, res, table.header if table else [])]
     if table is None or blocking:
         return blocking or problems
     reasons = [FIXES[p.rule] for p in problems if p.rule in FIXES]
@@ -129,7 +129,8 @@ def _canonical(package: Package, res: Resource) -> Formatted | list[Problem]:
     return Formatted(res, before, after, tuple(dict.fromkeys(reasons)), normal)
 
 
-def _fixable(problem: Problem, res: Resource, header: list[str]) -> bool:
+def fixable(problem: Problem, res: Resource, header: list[str]) -> bool:
+    """Whether the canonical form removes ``problem``: the file can be read despite it."""
     if problem.rule == "header":
         return sorted(header) == sorted(res.field_names)
     return problem.rule in FIXES
