@@ -181,9 +181,9 @@ def _field(
                 f"{prop} {a} → {b}: {'tightened' if tighter else 'relaxed'}",
             )
         elif a is None:
-            add(BREAKING, f"{prop} {b!r} added: tightened")
+            add(BREAKING, f"{prop}{_value(b)} added: tightened")
         elif b is None:
-            add(ADDITIVE, f"{prop} {a!r} removed: relaxed")
+            add(ADDITIVE, f"{prop}{_value(a)} removed: relaxed")
         else:
             add(
                 BREAKING,
@@ -242,8 +242,8 @@ def _property(table: str, field: str | None, prop: str, old: Any, new: Any) -> l
             for v in new
             if v not in old
         ]
-    if isinstance(old, list) and isinstance(new, list):
-        return _items(table, f"{prop} rule", old, new, field)
+    if isinstance(old, list | None) and isinstance(new, list | None):
+        return _items(table, f"{prop} rule", old or [], new or [], field)
     if _bare(old) == _bare(new):
         return [SchemaChange(table, field, COSMETIC, f"{prop}: description changed")]
     if old is None:
@@ -285,6 +285,10 @@ def _bare(value: Any) -> Any:
 
 def _canon(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _value(value: Any) -> str:
+    return "" if value is True else f" {value!r}"
 
 
 def _list(names: Any) -> str:
