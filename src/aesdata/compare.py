@@ -15,10 +15,10 @@ from typing import Any
 
 import polars as pl
 
+from aesdata import versions
 from aesdata.schema import foreign_keys
 from aesdata.schemachanges import SchemaChange, classify
 from aesdata.snapshot import Snapshot
-from aesdata.versions import version_problems
 
 KEY_SEPARATOR = " | "  # how a key of several fields is written: event_id | entity_id | role
 
@@ -63,7 +63,7 @@ class Comparison:
 
     def version_problems(self, release: bool = False) -> list[str]:
         """What is wrong with the new version number, given what changed (see CONTRIBUTING)."""
-        return version_problems(
+        return versions.version_problems(
             self.old.version, self.new.version, self.schema, release and self.differs
         )
 
@@ -122,11 +122,9 @@ def diff_rows(old: pl.DataFrame | None, new: pl.DataFrame | None, key: list[str]
     diff = TableDiff(key)
     if old is None and new is None:
         return diff
-    if old is None or new is None or not key:
-        frame = new if new is not None else old
-        assert frame is not None
-        rows = frame.sort(key or frame.columns).to_dicts() if frame.width else []
-        (diff.added if new is not None else diff.removed).extend(rows)
+    if old is None or new is None or not key:  # a table added or removed, or nothing to match
+        diff.added = _rows(new, key)
+        diff.removed = _rows(old, key)
         return diff
     diff.added = new.join(old, on=key, how="anti", nulls_equal=True).sort(key).to_dicts()
     diff.removed = old.join(new, on=key, how="anti", nulls_equal=True).sort(key).to_dicts()
@@ -139,6 +137,12 @@ def diff_rows(old: pl.DataFrame | None, new: pl.DataFrame | None, key: list[str]
         fields = {c: (row[f"{c}__old"], row[c]) for c in common if row[c] != row[f"{c}__old"]}
         diff.changed.append(Change(diff.key_of(row), fields))
     return diff
+
+
+def _rows(frame: pl.DataFrame | None, key: list[str]) -> list[dict[str, Any]]:
+    if frame is None or not frame.width:
+        return []
+    return frame.sort(key or frame.columns).to_dicts()
 
 
 def _sources(comparison: Comparison) -> dict[str, dict[str, list[dict[str, Any]]]]:
