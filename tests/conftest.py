@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini"
+VERSION = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
 
 
 def make_package(dest: Path, data: Path = MINI / "data") -> Path:
@@ -18,6 +20,12 @@ def make_package(dest: Path, data: Path = MINI / "data") -> Path:
     shutil.copytree(ROOT / "schemas", dest / "schemas")
     shutil.copytree(data, dest / "data")
     return dest
+
+
+def publish(release: Path, root: Path, version: str) -> None:
+    """Lay a release out as GitHub does: /download/vX.Y.Z/ and /latest/download/."""
+    shutil.copytree(release, root / "download" / f"v{version}")
+    shutil.copytree(release, root / "latest" / "download", dirs_exist_ok=True)
 
 
 @pytest.fixture

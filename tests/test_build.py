@@ -19,7 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, VERSION
 
 import aesdata.release
 from aesdata.cli import main
@@ -33,7 +33,7 @@ def test_release_has_every_file(release: Path) -> None:
     names = {p.name for p in release.iterdir()}
     for table in TABLES:
         assert {f"{table}.parquet", f"{table}.json", f"{table}.csv"} <= names
-    assert {"aesdata-0.1.0.json", "datapackage.json", "SHA256SUMS", "README.md"} <= names
+    assert {f"aesdata-{VERSION}.json", "datapackage.json", "SHA256SUMS", "README.md"} <= names
 
 
 def test_release_descriptor_passes_the_official_validator(release: Path) -> None:
@@ -63,16 +63,16 @@ def test_rebuild_is_byte_identical(mini: Path, tmp_path: Path) -> None:
     first = build(mini, tmp_path / "a", archive=True).path
     second = build(mini, tmp_path / "b", archive=True).path
     assert digest(first) == digest(second)
-    assert "aesdata-0.1.0.zip" in digest(first)
+    assert f"aesdata-{VERSION}.zip" in digest(first)
 
 
 def test_archive_holds_the_release_files_unchanged(mini: Path, tmp_path: Path) -> None:
     out = build(mini, tmp_path / "r", archive=True).path
-    with zipfile.ZipFile(out / "aesdata-0.1.0.zip") as zf:
+    with zipfile.ZipFile(out / f"aesdata-{VERSION}.zip") as zf:
         assert zf.testzip() is None
         packed = {Path(name).name: zf.read(name) for name in zf.namelist()}
     files = digest(out)
-    del files["aesdata-0.1.0.zip"], files["SHA256SUMS"]  # SHA256SUMS lists the archive itself
+    del files[f"aesdata-{VERSION}.zip"], files["SHA256SUMS"]  # SHA256SUMS lists the archive itself
     assert packed == files
 
 
@@ -206,7 +206,7 @@ def test_parquet_carries_types_descriptions_and_version(release: Path) -> None:
         schema.field("title_fr").metadata[b"description"].startswith(b"A short headline in French")
     )
     meta = json.loads(pq.read_metadata(release / "events.parquet").metadata[b"aesdata"])
-    assert (meta["package"], meta["version"], meta["table"]) == ("aesdata", "0.1.0", "events")
+    assert (meta["package"], meta["version"], meta["table"]) == ("aesdata", VERSION, "events")
     assert (
         pq.ParquetFile(release / "events.parquet").metadata.row_group(0).column(0).compression
         == "ZSTD"
@@ -220,8 +220,8 @@ def _enum(descriptor: Path, table: str, field: str) -> list[str]:
 
 
 def test_bundle_holds_every_table_and_the_metadata(release: Path) -> None:
-    bundle = json.loads((release / "aesdata-0.1.0.json").read_text(encoding="utf-8"))
-    assert bundle["package"]["version"] == "0.1.0"
+    bundle = json.loads((release / f"aesdata-{VERSION}.json").read_text(encoding="utf-8"))
+    assert bundle["package"]["version"] == VERSION
     assert set(bundle["tables"]) == set(TABLES)
     assert "États" in (release / "entities.json").read_text(encoding="utf-8")
 

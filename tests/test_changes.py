@@ -28,6 +28,12 @@ def version(pkg: Path, number: str) -> None:
     path.write_text(json.dumps({**descriptor, "version": number}, indent=2), encoding="utf-8")
 
 
+@pytest.fixture(autouse=True)
+def first_version(mini: Path) -> None:
+    """Each test starts from version 0.1.0, whatever the shipped package's version is now."""
+    version(mini, "0.1.0")
+
+
 def test_changelog_shows_old_and_new_values_and_the_sources(mini: Path, tmp_path: Path) -> None:
     v1 = build(mini, tmp_path / "v1", figures=False).path
     edit(mini, "entities", "Capital of Mali.", "Capital city of Mali.")

@@ -186,3 +186,23 @@ def test_every_citation_supports_something() -> None:
     used = {c["citation_id"] for c in rows("claims")}
     unused = {c["citation_id"] for c in rows("citations")} - used
     assert unused <= seed_references()
+
+
+def test_the_coverage_ledger_lists_every_event_and_names_only_real_ones() -> None:
+    text = (ROOT / "docs" / "coverage.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(\d{4}(?:-\d{2}){0,2}-[a-z0-9-]+)`", text))
+    ids = {e["event_id"] for e in rows("events")}
+    assert named - ids == set(), "the ledger names events that are not in the data"
+    assert ids - named == set(), "events missing from docs/coverage.md"
+
+
+def test_every_attack_and_armed_clash_has_a_toll_or_says_why_not() -> None:
+    with_tolls = {t["event_id"] for t in rows("tolls")}
+    lacking = [
+        e["event_id"]
+        for e in rows("events")
+        if e["event_type"] in ("attack", "armed_clash")
+        and e["event_id"] not in with_tolls
+        and "no casualty figure" not in e["notes"].lower()
+    ]
+    assert lacking == []

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, make_package
+from conftest import ROOT
+from conftest import make_package as copy_package
 
 from aesdata.check import validate
 from aesdata.cli import main
@@ -19,6 +20,13 @@ from aesdata.snapshot import open_snapshot
 
 NEW_EVENT = "2024-01-28-aes-states-announce-ecowas-withdrawal"
 CITATION = "rfi-2024-01-28-retrait-cedeao"
+
+
+def make_package(dest: Path) -> Path:
+    """The mini package at version 0.1.0, whatever the shipped package's version is now."""
+    pkg = copy_package(dest)
+    edit_json(pkg / "datapackage.json", lambda d: d.update(version="0.1.0"))
+    return pkg
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -106,3 +106,24 @@ def test_figures_command_draws_six_files(mini: Path, tmp_path: Path) -> None:
         "timeline.png",
         "timeline.svg",
     ]
+
+
+def test_toll_sums_match_an_independent_count() -> None:
+    """Each event's lowest and highest figure per kind of victim, a total only when unbroken."""
+    year = {e["event_id"]: int(e["start_date"][:4]) for e in rows("events")}
+    per: dict[tuple[str, str, str], list[int]] = {}
+    for t in rows("tolls"):
+        lo, hi = int(t["low"]), int(t["high"] or t["low"])
+        got = per.setdefault((t["event_id"], t["counted"], t["victims"]), [lo, hi])
+        got[0], got[1] = min(got[0], lo), max(got[1], hi)
+    broken_down = {(e, c) for e, c, v in per if v != "unspecified"}
+    sums: dict[tuple[int, str], list[int]] = {}
+    for (event, counted, victims), (lo, hi) in per.items():
+        if victims == "unspecified" and (event, counted) in broken_down:
+            continue
+        total = sums.setdefault((year[event], counted), [0, 0])
+        total[0] += lo
+        total[1] += hi
+    table = next(v for k, v in stats_json().items() if k.startswith("Tolls per year"))
+    assert {(y, c): [lo, hi] for y, c, _n, lo, hi in table} == sums
+    assert len(sums) > 5

@@ -189,3 +189,65 @@ def test_line_breaks_are_looked_for_once_however_many_problems(mini: Path, monke
     write(mini, "event_actors", (HEADER + ROW.replace("signatory", "x") * 3).encode())
     assert run(mini).output.count(": enum: ") == 3
     assert len(calls) == 1
+
+
+READ_OTHERWISE = [
+    ("dialect", {"dialect": {"delimiter": ";"}}, "a CSV dialect is not supported"),
+    ("encoding", {"encoding": "latin-1"}, "encoding 'latin-1' is not supported"),
+    ("compression", {"compression": "gz"}, "compression 'gz' is not supported"),
+    ("format", {"format": "xlsx"}, "format 'xlsx' is not supported"),
+    ("multipart", {"path": ["data/event_actors.csv", "data/more.csv"]}, "a multipart path"),
+]
+
+
+def change_resource(pkg: Path, name: str, **changes: object) -> None:
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    for res in descriptor["resources"]:
+        if res["name"] == name:
+            res.update(changes)
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"), [r[1:] for r in READ_OTHERWISE], ids=[r[0] for r in READ_OTHERWISE]
+)
+def test_a_resource_read_otherwise_is_refused(mini: Path, changes: dict, message: str) -> None:
+    change_resource(mini, "event_actors", **changes)
+    output = run(mini).output
+    assert f"datapackage.json: resources[4]: package-descriptor: event_actors: {message}" in output
+
+
+def test_missing_values_other_than_empty_are_refused(mini: Path) -> None:
+    schema = json.loads((mini / "schemas" / "event_actors.schema.json").read_text())
+    schema["missingValues"] = ["", "NA"]
+    (mini / "schemas" / "event_actors.schema.json").write_text(json.dumps(schema))
+    assert (
+        "package-descriptor: event_actors: missingValues ['', 'NA'] changes how" in run(mini).output
+    )
+
+
+def _agreement_cases() -> list[tuple[str, object]]:
+    cases: list[tuple[str, object]] = [(f"csv-{b[0]}", b[1]) for b in BROKEN]
+    cases += [(f"descriptor-{r[0]}", r[1]) for r in READ_OTHERWISE]
+    return cases
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")  # the official validator's own leaks
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize(
+    "case", [c[1] for c in _agreement_cases()], ids=[c[0] for c in _agreement_cases()]
+)
+def test_whatever_the_official_validator_rejects_aesdata_rejects(mini: Path, case: object) -> None:
+    import frictionless
+
+    if isinstance(case, bytes):
+        write(mini, "event_actors", case)
+    else:
+        assert isinstance(case, dict)
+        change_resource(mini, "event_actors", **case)
+    try:
+        official = frictionless.validate(mini / "datapackage.json").valid
+    except Exception:  # the official validator may raise on what it cannot read
+        official = False
+    if not official:
+        assert run(mini).exit_code == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import make_package
+from conftest import VERSION, make_package, publish
 
 import aesdata
 from aesdata.load import LoadError, load, load_all
@@ -68,22 +68,16 @@ def test_integers_and_booleans_become_nullable_dtypes(tmp_path: Path) -> None:
     assert frame["ok"].tolist()[:2] == [True, False] and pd.isna(frame["ok"][2])
 
 
-def publish(release: Path, root: Path, version: str) -> None:
-    """Lay a release out as GitHub does: /download/vX.Y.Z/ and /latest/download/."""
-    shutil.copytree(release, root / "download" / f"v{version}")
-    shutil.copytree(release, root / "latest" / "download", dirs_exist_ok=True)
-
-
 def test_load_a_version_over_http_and_cache_it(
     release: Path, http_root, tmp_path: Path, monkeypatch
 ) -> None:
     root, base = http_root
-    publish(release, root, "0.1.0")
+    publish(release, root, VERSION)
     monkeypatch.setenv("AESDATA_RELEASES_URL", base)
     monkeypatch.setenv("AESDATA_CACHE", str(tmp_path / "cache"))
-    events = load("events", "0.1.0")
+    events = load("events", VERSION)
     assert len(events) == len(load("events", release))
-    assert (tmp_path / "cache" / "0.1.0" / "events.parquet").is_file()
+    assert (tmp_path / "cache" / VERSION / "events.parquet").is_file()
     assert len(load("events", "latest")) == len(events)
 
 
@@ -91,14 +85,14 @@ def test_a_tampered_download_is_refused(
     release: Path, http_root, tmp_path: Path, monkeypatch
 ) -> None:
     root, base = http_root
-    publish(release, root, "0.1.0")
-    served = root / "download" / "v0.1.0" / "events.parquet"
+    publish(release, root, VERSION)
+    served = root / "download" / f"v{VERSION}" / "events.parquet"
     served.write_bytes(served.read_bytes()[:-10] + b"0123456789")
     monkeypatch.setenv("AESDATA_RELEASES_URL", base)
     monkeypatch.setenv("AESDATA_CACHE", str(tmp_path / "cache"))
     with pytest.raises(LoadError, match=r"events.parquet: checksum mismatch .* refusing it"):
-        load("events", "0.1.0")
-    assert not (tmp_path / "cache" / "0.1.0" / "events.parquet").exists()
+        load("events", VERSION)
+    assert not (tmp_path / "cache" / VERSION / "events.parquet").exists()
 
 
 def test_a_tampered_cache_is_refused(release: Path, tmp_path: Path) -> None:
@@ -131,7 +125,7 @@ def test_a_missing_file_on_the_server_is_a_clear_error(
 def test_version_without_a_releases_url_says_what_to_set(monkeypatch) -> None:
     monkeypatch.delenv("AESDATA_RELEASES_URL", raising=False)
     with pytest.raises(LoadError, match="set AESDATA_RELEASES_URL"):
-        load("events", "0.1.0")
+        load("events", VERSION)
 
 
 def test_unknown_table_and_invalid_package(release: Path, tmp_path: Path) -> None:

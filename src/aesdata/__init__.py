@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from aesdata.edition import toolkit_version
 from aesdata.load import LoadError, load, load_all
 
-__all__ = ["LoadError", "build", "load", "load_all", "validate"]
+__all__ = ["LoadError", "__version__", "build", "data_version", "load", "load_all", "validate"]
+__version__ = toolkit_version()
+
+
+def __getattr__(name: str) -> Any:
+    """``aesdata.data_version``: the bundled edition's version, read when first asked for."""
+    if name == "data_version":
+        from aesdata.edition import data_version
+
+        return data_version()
+    raise AttributeError(f"module 'aesdata' has no attribute {name!r}")
 
 
 def validate(path: str = ".", **kwargs: Any) -> Any:

@@ -53,6 +53,9 @@ class Guarded(click.Group):
             raise
         except KeyboardInterrupt:
             _fail("interrupted: nothing half-written was left behind")
+        except BrokenPipeError:  # the reader stopped reading (| head): nothing is wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except OSError as exc:
             where = f": {exc.filename}" if exc.filename else ""
             _fail(f"{exc.strerror or exc}{where}")
@@ -65,19 +68,67 @@ class Guarded(click.Group):
             )
 
 
+def needs(module: str, what: str) -> None:
+    """Exit 1 with the extra to install when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        _fail(f"{what} need {module}, which is not installed: pip install 'aesdata[build]'")
+
+
 def _fail(message: str) -> None:
     click.echo(f"aesdata: {message}", err=True)
     sys.exit(1)
 
 
+def _versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``: the toolkit's and the bundled data edition's, which are two things."""
+    if not value or ctx.resilient_parsing:
+        return
+    from aesdata.edition import data_version, toolkit_version
+    from aesdata.load import LoadError
+
+    try:
+        edition = data_version()
+    except LoadError:
+        edition = "none bundled"
+    click.echo(f"aesdata {toolkit_version()} (toolkit); data edition {edition}")
+    ctx.exit()
+
+
+def package_path(path: str | None, verb: str) -> str:
+    """PATH when given; else the package in the current directory; else the bundled edition.
+
+    The bundled edition is named on stderr, so that nobody mistakes it for their own package.
+    """
+    from pathlib import Path
+
+    from aesdata.edition import bundled, data_version
+
+    if path is not None:
+        return path
+    if Path("datapackage.json").is_file():
+        return "."
+    edition = bundled()
+    click.echo(f"aesdata: {verb} the bundled edition {data_version()} ({edition})", err=True)
+    return str(edition)
+
+
 @click.group(cls=Guarded)
-@click.version_option(package_name="aesdata")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_versions,
+    help="Show the toolkit's and the bundled data edition's versions, and exit.",
+)
 def main() -> None:
     """aesdata: check and release the open dataset on the Alliance of Sahel States."""
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=True))
 @click.option(
     "--format",
     "fmt",
@@ -98,11 +149,12 @@ def main() -> None:
     metavar="REF",
     help="Hold the data to the schemas of REF instead (a directory, release URL or git revision).",
 )
-def validate(path: str, fmt: str, max_per_rule: int, schemas_of: str | None) -> None:
+def validate(path: str | None, fmt: str, max_per_rule: int, schemas_of: str | None) -> None:
     """Check the package at PATH (a directory or its datapackage.json): every problem, located."""
     from aesdata.check import validate as run
     from aesdata.snapshot import SnapshotError, open_snapshot
 
+    path = package_path(path, "validating")
     _lean_arrow()
     progress = _progress()
     try:
@@ -231,7 +283,7 @@ def _progress() -> Callable[[str], None] | None:
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=True))
 @click.option(
     "--out",
     "out",
@@ -254,7 +306,7 @@ def _progress() -> Callable[[str], None] | None:
     help="Draw the timeline, map and memberships figures into the release.",
 )
 def build(
-    path: str, out: str, previous: str | None, archive: bool, sqlite: bool, figures: bool
+    path: str | None, out: str, previous: str | None, archive: bool, sqlite: bool, figures: bool
 ) -> None:
     """Build a versioned release of the package at PATH: Parquet, JSON, CSV, descriptor, checksums."""
     from aesdata.load import LoadError
@@ -262,6 +314,11 @@ def build(
     from aesdata.release import BuildError
     from aesdata.release import build as run
 
+    path = package_path(path, "building")
+    if figures:
+        needs("matplotlib", "figures (drawn by default; --no-figures skips them)")
+    if sqlite:
+        needs("sqlite_utils", "--sqlite")
     _lean_arrow()
     signal.signal(signal.SIGTERM, _stopped)  # a killed build cleans up like an interrupted one
     try:
@@ -286,30 +343,31 @@ def build(
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=True))
 @click.option(
     "--out",
-    default="docs/data-dictionary.md",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="Where to write the data dictionary (relative to the current directory).",
+    help="Where to write the data dictionary [default: the package's docs/data-dictionary.md].",
 )
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 if the file is missing or stale."
 )
-def docs(path: str, out: str, check: bool) -> None:
+def docs(path: str | None, out: str | None, check: bool) -> None:
     """Write the data dictionary of the package at PATH, generated from its schemas."""
     from pathlib import Path
 
     from aesdata.dictionary import is_dictionary, render
     from aesdata.package import PackageError, open_package
 
+    path = package_path(path, "checking the data dictionary of" if check else "documenting")
     try:
-        text = render(open_package(path))
+        package = open_package(path)
+        text = render(package)
     except PackageError as exc:
         click.echo(f"docs failed: {exc}", err=True)
         sys.exit(1)
-    target = Path(out)
+    target = Path(out) if out else package.root / "docs" / "data-dictionary.md"
+    out = str(target)
     if check:
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current != text:
@@ -330,11 +388,11 @@ def docs(path: str, out: str, check: bool) -> None:
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=True))
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def stats(path: str, fmt: str) -> None:
+def stats(path: str | None, fmt: str) -> None:
     """Print statistics of the package at PATH: rows, years, types, precision, sources."""
     import json
 
@@ -342,7 +400,7 @@ def stats(path: str, fmt: str) -> None:
 
     from aesdata.stats import compute
 
-    _package, typed = _valid_package(path, "stats")
+    _package, typed = _valid_package(package_path(path, "describing"), "stats")
     tables = compute(typed)
     if fmt == "json":
         click.echo(json.dumps(tables, ensure_ascii=False, indent=2, default=str))
@@ -352,7 +410,7 @@ def stats(path: str, fmt: str) -> None:
 
 
 @main.command()
-@click.argument("path", default=".", type=click.Path(exists=True, dir_okay=True))
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=True))
 @click.option(
     "--out",
     default="docs/figures",
@@ -360,12 +418,48 @@ def stats(path: str, fmt: str) -> None:
     type=click.Path(file_okay=False),
     help="Directory for the PNG and SVG figures.",
 )
-def figures(path: str, out: str) -> None:
+def figures(path: str | None, out: str) -> None:
     """Draw the timeline, map and memberships figures of the package at PATH."""
     from pathlib import Path
 
+    needs("matplotlib", "figures")
     from aesdata.figures import render
 
-    package, typed = _valid_package(path, "figures")
+    package, typed = _valid_package(package_path(path, "drawing"), "figures")
     names = render(typed, Path(out), note=f"Source: {package.name} v{package.version}")
     click.echo(f"wrote {len(names)} figures to {out}")
+
+
+@main.command()
+@click.argument("version", default="latest")
+@click.option(
+    "--out",
+    type=click.Path(),
+    help="Put the release in this directory (new, empty, or a previous release) instead of the cache.",
+)
+def download(version: str, out: str | None) -> None:
+    """Download a published release (VERSION, 'latest' or a release URL), verified, every file.
+
+    Versions are resolved against AESDATA_RELEASES_URL; the release goes to the cache that
+    aesdata.load reads (AESDATA_CACHE, ~/.cache/aesdata), or to --out.
+    """
+    from aesdata.load import LoadError, download_release
+
+    try:
+        path = download_release(version, out, progress=_bytes_progress())
+    except LoadError as exc:
+        click.echo(f"download failed: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"downloaded release {path.name if out is None else version} to {path}")
+
+
+def _bytes_progress() -> Callable[[str, int, int | None], None] | None:
+    """A line per file, rewritten as bytes arrive, for a person at a terminal."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+
+    def show(name: str, done: int, total: int | None) -> None:
+        of = f" of {total / 1e6:.1f}" if total else ""
+        click.echo(f"\raesdata: {name}: {done / 1e6:.1f}{of} MB ", err=True, nl=False)
+
+    return show

@@ -1,4 +1,4 @@
-"""Rules for data that contradicts itself: duplicates, overlapping offices, lifetimes, domains.
+"""Rules for a table that contradicts itself: duplicates, overlapping offices, ID dates.
 
 Each rule is declared in the Table Schemas (extension properties, listed in CONTRIBUTING), so a
 new table gets it by being described:
@@ -8,12 +8,8 @@ new table gets it by being described:
 - ``exclusive`` (table): at most one row at a time per ``within`` group, for the rows
   ``where`` selects (one head of state per state), over the days the dates certainly cover;
 - ``startsWith`` (field): an ID starts with a date field at its precision;
-- ``entityTypesBy`` (table): which entity types each value of a field (a predicate) allows in
-  other fields (its subject and object);
-- ``lifetimes`` (table) with ``lifetime`` (entities): an entity takes part in nothing dated
-  outside its founding and dissolution;
-- ``supportedBy`` (table): the row's fields must match a row of another table (a figure's
-  citation must support its event).
+
+The rules across tables are in :mod:`aesdata.references`.
 
 Every failure is located at the row that breaks the rule and names the row it conflicts with.
 """
@@ -25,8 +21,7 @@ from typing import Any
 import polars as pl
 
 from aesdata import dates
-from aesdata.checkbook import CheckBook, Frames, missing
-from aesdata.schema import foreign_keys
+from aesdata.checkbook import CheckBook
 
 ROWS = 1 << 31  # rows per table the conflict search can tell apart (2 billion)
 OFFSET = 1 << 22  # days added so that dates before 1970 pack as positive numbers
@@ -48,42 +43,6 @@ def declare_table_coherence(
             _starts_with(book, f["name"], f["startsWith"])
 
 
-def declare_link_coherence(
-    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook
-) -> None:
-    """The coherence rules across tables."""
-    _entity_types_by(frames.get(name), schema, frames, book)
-    for life in schema.get("lifetimes", []):
-        _lifetime(name, schema, frames, book, life)
-    for support in schema.get("supportedBy", []):
-        _supported_by(frames.get(name), frames, book, support)
-
-
-def coherence_columns(name: str, schema: dict[str, Any]) -> dict[str, set[str]]:
-    """The columns the cross-table coherence rules of table ``name`` read, per table."""
-    need: dict[str, set[str]] = {}
-    if "entityTypesBy" in schema:
-        spec = schema["entityTypesBy"]
-        need.setdefault(name, set()).update({spec["field"], *_typed_fields(spec)})
-        need.setdefault("entities", set()).update({"entity_id", "entity_type"})
-    for life in schema.get("lifetimes", []):
-        parent = _parent(name, schema, life["entity"])
-        need.setdefault(parent, set()).update({"entity_id", *life.get("span", [])})
-        need.setdefault(name, set()).add(life["entity"])
-        via = life.get("via")
-        if via:
-            need[name].add(via["field"])
-            need.setdefault(via["resource"], set()).update({via["key"], via["start"], via["end"]})
-        else:
-            need[name].update({life["start"], life["end"]})
-    for support in schema.get("supportedBy", []):
-        need.setdefault(name, set()).update(support["fields"])
-        need.setdefault(support["resource"], set()).update(
-            {*support["fields"], *support.get("where", {})}
-        )
-    return need
-
-
 def conflicts(
     frame: pl.DataFrame, group: list[str], lo: pl.Expr, hi: pl.Expr, strict: bool
 ) -> pl.DataFrame:
@@ -99,6 +58,9 @@ def conflicts(
         lo.cast(pl.Int64).alias("lo"),
         hi.cast(pl.Int64).alias("hi"),
     ).drop_nulls([*group, "lo", "hi"])
+    # Only rows that share their group with another can conflict: usually very few, so the
+    # sort and the running maximum below see almost nothing.
+    packed = packed.filter(pl.struct(group).is_duplicated())
     packed = packed.sort([*group, "lo", "row"]).with_columns(
         ((pl.col("hi") + OFFSET) * ROWS + pl.col("row"))
         .cum_max()
@@ -111,7 +73,7 @@ def conflicts(
     return packed.filter(meets).select("row", (pl.col("seen") % ROWS).alias("other"))
 
 
-def _pointer(
+def pointer(
     frame: pl.DataFrame, found: pl.DataFrame, key: list[str], line: Any
 ) -> tuple[pl.Series, dict[tuple[Any, ...], str]]:
     """The failing rows, and for each (by its key) 'line N (id)' of the row it conflicts with."""
@@ -128,7 +90,7 @@ def _pointer(
     return rows, where
 
 
-def _flag_rows(
+def flag_rows(
     book: CheckBook,
     rule: str,
     field: str,
@@ -167,12 +129,16 @@ def _duplicates(
     else:
         lo, hi = pl.lit(0), pl.lit(0)
     found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False)
-    rows, where = _pointer(frame, found, key, line)
-    what = ", ".join(same + ([" overlapping dates"] if during else []))
-    label = (
-        "the same URL (once normalised)" if fmt == "uri" else f"the same {alike} (once normalised)"
-    )
-    _flag_rows(
+    rows, where = pointer(frame, found, key, line)
+    what = [f"the same {', '.join(same)}"] if same else []
+    what += ["overlapping dates"] if during else []
+    what += [
+        "the same URL once scheme, host case, www., tracking parameters, fragment and trailing "
+        "slash are set aside"
+        if fmt == "uri"
+        else f"the same {alike} once case, accents, punctuation and spacing are set aside"
+    ]
+    flag_rows(
         book,
         dup["rule"],
         alike,
@@ -180,17 +146,34 @@ def _duplicates(
         where,
         key,
         lambda _v, _row, other: (
-            f"likely a duplicate of {other}: {label}{', ' + what if what else ''}; "
-            "merge them (retire one ID in data/retired_ids.csv with the other as successor)"
+            f"likely a duplicate of {other}: {', '.join(what)}; merge them (retire one ID in "
+            "data/retired_ids.csv with the other as its successor), or tell them apart"
         ),
     )
 
 
+ACCENTS = {
+    **dict.fromkeys("àáâãäå", "a"),
+    "ç": "c",
+    **dict.fromkeys("èéêë", "e"),
+    **dict.fromkeys("ìíîï", "i"),
+    "ñ": "n",
+    **dict.fromkeys("òóôõö", "o"),
+    **dict.fromkeys("ùúûü", "u"),
+    **dict.fromkeys("ýÿ", "y"),
+    "œ": "oe",
+    "æ": "ae",
+}
+
+
 def _text_key(c: pl.Expr) -> pl.Expr:
-    """Case, accents, punctuation, spacing and word order set aside."""
-    plain = c.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-    words = plain.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.split(" ")
-    return words.list.sort().list.join(" ")
+    """Case, the accents of French and English text, punctuation and spacing set aside.
+
+    One pass of string replacements and one regex: a Unicode normalisation and a sort of each
+    title's words would cost seconds at a million events.
+    """
+    folded = c.str.to_lowercase().str.replace_many(list(ACCENTS), list(ACCENTS.values()))
+    return folded.str.replace_all(r"[^\p{L}\p{N}]+", "")
 
 
 def _url_key(c: pl.Expr) -> pl.Expr:
@@ -220,8 +203,8 @@ def _exclusive(
     # day its end can mean (an open end runs on); spans that only touch do not conflict.
     lo = dates.latest(pl.col(start)).cast(pl.Int32)
     hi = pl.coalesce(dates.earliest(pl.col(end)).cast(pl.Int32), pl.lit(FAR))
-    rows, where = _pointer(frame, conflicts(work, group, lo, hi, strict=True), key, line)
-    _flag_rows(
+    rows, where = pointer(frame, conflicts(work, group, lo, hi, strict=True), key, line)
+    flag_rows(
         book,
         "exclusive-office",
         start,
@@ -259,151 +242,3 @@ def _slug_rest(value: str) -> str:
     while i < min(3, len(parts)) and parts[i].isdigit():
         i += 1
     return "-".join(parts[i:]) or value
-
-
-def _typed_fields(spec: dict[str, Any]) -> set[str]:
-    return {f for kinds in spec["types"].values() for f in kinds}
-
-
-def _entity_types_by(
-    frame: pl.DataFrame | None, schema: dict[str, Any], frames: Frames, book: CheckBook
-) -> None:
-    spec, entities = schema.get("entityTypesBy"), frames.get("entities")
-    if not spec or entities is None or frame is None or spec["field"] not in frame.columns:
-        return
-    if not {"entity_id", "entity_type"} <= set(entities.columns):
-        return
-    by, kinds = (
-        spec["field"],
-        pl.DataFrame(
-            [
-                (value, field, t)
-                for value, fields in spec["types"].items()
-                for field, types in fields.items()
-                for t in types
-            ],
-            schema={"__value__": pl.Utf8, "__field__": pl.Utf8, "entity_type": pl.Utf8},
-            orient="row",
-        ),
-    )
-    typed = dict(entities.select("entity_id", "entity_type").iter_rows())
-    for field in sorted(_typed_fields(spec)):
-        allowed = kinds.filter(pl.col("__field__") == field)
-        pairs = allowed.select(
-            pl.concat_str("__value__", pl.lit("\x1f"), "entity_type")
-        ).to_series()
-        types = pl.col(field).replace_strict(typed, default=None, return_dtype=pl.Utf8)
-        listed = pl.col(by).is_in(allowed.get_column("__value__").unique().implode())
-        book.add(
-            "predicate-domain",
-            field,
-            lambda c, pairs=pairs, types=types, listed=listed: (
-                ~listed
-                | types.is_null()
-                | pl.concat_str(pl.col(by), pl.lit("\x1f"), types).is_in(pairs.implode())
-            ),
-            lambda v, row, field=field, allowed=allowed: (
-                f"{field} {v!r} is a {typed.get(v)}, but a {row.get(by)} takes "
-                + " or ".join(
-                    allowed.filter(pl.col("__value__") == row.get(by)).get_column("entity_type")
-                )
-                + f" as its {field}"
-            ),
-        )
-
-
-def _parent(name: str, schema: dict[str, Any], field: str) -> str:
-    return next((p for f, p, _ in foreign_keys(name, schema) if f == field), "entities")
-
-
-def _lifetime(
-    name: str, schema: dict[str, Any], frames: Frames, book: CheckBook, life: dict[str, Any]
-) -> None:
-    field, parent = life["entity"], _parent(name, schema, life["entity"])
-    entities, frame, span = frames.get(parent), frames.get(name), life.get("span")
-    if entities is None or frame is None or not span or not set(span) <= set(entities.columns):
-        return
-    born, gone = span
-    lives = entities.filter(pl.col(born).is_not_null() | pl.col(gone).is_not_null()).select(
-        pl.col("entity_id").alias(field), born, gone
-    )
-    if lives.is_empty():
-        return
-    via = life.get("via")
-    own = [field, via["field"]] if via else [field, life["start"], life["end"]]
-    if not set(own) <= set(frame.columns):
-        return
-    if via:
-        other = frames.get(via["resource"])
-        if other is None or not {via["key"], via["start"], via["end"]} <= set(other.columns):
-            return
-        dated = frame.select(field, via["field"]).join(
-            other.select(
-                pl.col(via["key"]).alias(via["field"]),
-                pl.col(via["start"]).alias("__s__"),
-                pl.col(via["end"]).alias("__e__"),
-            ),
-            on=via["field"],
-            how="left",
-        )
-    else:
-        dated = frame.select(
-            field, pl.col(life["start"]).alias("__s__"), pl.col(life["end"]).alias("__e__")
-        )
-    dated = dated.with_row_index("__row__").join(lives, on=field, how="inner")
-    outside = dated.filter(
-        (dates.latest(pl.coalesce("__e__", "__s__")) < dates.earliest(pl.col(born)))
-        | (dates.earliest(pl.coalesce("__s__", "__e__")) > dates.latest(pl.col(gone)))
-    )
-    rows = outside.get_column("__row__")
-    spans = {
-        r[field]: (r[born], r[gone], r["__s__"], r["__e__"]) for r in outside.iter_rows(named=True)
-    }
-    book.add(
-        "lifetime",
-        field,
-        lambda _c, rows=rows: ~pl.int_range(pl.len()).is_in(rows.implode()),
-        lambda v, _row: _lifetime_message(field, v, spans.get(v)),
-    )
-
-
-def _lifetime_message(field: str, value: Any, span: tuple[Any, ...] | None) -> str:
-    born, gone, start, end = span or (None, None, None, None)
-    when = start if not end or end == start else f"{start} to {end}"
-    life = f"from {born or '?'}" + (f" to {gone}" if gone else "")
-    return (
-        f"{field} {value!r} existed {life} (data/entities.csv), but this row is dated {when}: "
-        "fix the dates, or the entity's founded_date / dissolved_date"
-    )
-
-
-def _supported_by(
-    frame: pl.DataFrame | None, frames: Frames, book: CheckBook, support: dict[str, Any]
-) -> None:
-    other, fields = frames.get(support["resource"]), list(support["fields"])
-    needed = {*fields, *support.get("where", {})}
-    if (
-        frame is None
-        or other is None
-        or not (set(fields) <= set(frame.columns) and needed <= set(other.columns))
-    ):
-        return
-    for col, value in support.get("where", {}).items():
-        other = other.filter(pl.col(col) == value)
-    mine = frame.select(pl.concat_str([pl.col(f) for f in fields], separator="\x1f")).to_series()
-    theirs = other.select(pl.concat_str([pl.col(f) for f in fields], separator="\x1f")).to_series()
-    lonely = missing(mine, theirs)
-    where = f"data/{support['resource']}.csv"
-    condition = " ".join(f"{k} {v!r}" for k, v in support.get("where", {}).items())
-    book.add(
-        "supported-by",
-        fields[0],
-        lambda _c, lonely=lonely: (
-            ~pl.concat_str([pl.col(f) for f in fields], separator="\x1f").is_in(lonely.implode())
-        ),
-        lambda _v, row: (
-            f"no row of {where} with {condition + ' and ' if condition else ''}"
-            + ", ".join(f"{f} {row.get(f)!r}" for f in fields)
-            + f": {support.get('description', 'add one')}"
-        ),
-    )

@@ -49,7 +49,7 @@ def check(package: Package, out: Path) -> None:
             f"--out {out}: it is the current directory or a parent of it; choose a new "
             "directory, such as dist"
         )
-    _replaceable(out)
+    replaceable(out)
 
 
 def _protected(package: Package) -> list[tuple[Path, str]]:
@@ -66,7 +66,8 @@ def _protected(package: Package) -> list[tuple[Path, str]]:
     return found
 
 
-def _replaceable(out: Path) -> None:
+def replaceable(out: Path) -> None:
+    """Refuse ``out`` unless it is new, an empty directory or a release (nothing else lost)."""
     if out.is_symlink():
         raise DestinationError(f"--out {out}: it is a symbolic link; give the real directory")
     if not out.exists():

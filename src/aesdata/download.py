@@ -201,6 +201,7 @@ def _open(url: str) -> Any:
         with OPENER.open(url, timeout=TIMEOUT) as response:
             yield response
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error carries the open response
         raise LoadError(f"{url}: the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)

@@ -55,7 +55,7 @@ def _restrictive(pattern: str | None) -> bool:
 
 def _clean_text(c: pl.Expr) -> pl.Expr:
     """One regex pass finds the few cells worth a closer look; only those get the exact tests."""
-    suspect = c.str.contains(r"[\x00-\x1f\x7f]|^[\s=+\-@]|\s$|" + MAY_CHANGE_UNDER_NFC) | (
+    suspect = c.str.contains(r"[\x00-\x1f\x7f\u00ad]|^[\s=+\-@]|\s$|" + MAY_CHANGE_UNDER_NFC) | (
         c.str.len_bytes() > MAX_CELL
     )
     bad = (

@@ -15,10 +15,15 @@ from typing import Any
 from aesdata import download
 from aesdata.checksums import ChecksumError, read_sums
 from aesdata.download import VERSION, LoadError
+from aesdata.edition import bundled, data_version, newer_cached
 
 RELEASES_ENV = "AESDATA_RELEASES_URL"
 CACHE_ENV = "AESDATA_CACHE"
-__all__ = ["LoadError", "load", "load_all"]
+__all__ = ["LoadError", "NewerEditionCached", "load", "load_all"]
+
+
+class NewerEditionCached(UserWarning):
+    """The bundled edition was loaded while a newer release sits in the cache."""
 
 
 def load(table: str, source: str | Path | None = None) -> Any:
@@ -42,12 +47,12 @@ def _tables(source: str | Path | None, names: list[str] | None) -> dict[str, Any
 def resolve(source: str | Path | None) -> Path:
     """The local directory that holds ``source``, downloading it first when it is remote."""
     if source is None:
+        _say_if_newer_cached()
         return bundled()
     text = str(source)
-    if text == "latest" or VERSION.match(text):
-        return fetch_release(release_url(text), version=None if text == "latest" else text)
-    if text.startswith(("http://", "https://")):
-        return fetch_release(text)
+    if text == "latest" or VERSION.match(text) or text.startswith(("http://", "https://")):
+        url, version = _url_of(text)
+        return fetch_release(url, version=version)
     path = Path(text)
     if path.is_file():
         path = path.parent
@@ -59,15 +64,18 @@ def resolve(source: str | Path | None) -> Path:
     return path
 
 
-def bundled() -> Path:
-    """The package this code ships with: the repository checkout holding ``src/aesdata``."""
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "datapackage.json").is_file():
-        raise LoadError(
-            "no bundled data beside this installation: pass a release directory, "
-            "URL or version as source"
+def _say_if_newer_cached() -> None:
+    import warnings
+
+    mine = data_version()
+    newer = newer_cached(cache_root(), mine)
+    if newer:
+        warnings.warn(
+            f"loaded the bundled edition {mine}; release {newer} is in the cache "
+            f"({cache_root() / newer}): pass source={newer!r} to load it",
+            NewerEditionCached,
+            stacklevel=4,
         )
-    return root
 
 
 def release_url(version: str) -> str:
@@ -93,6 +101,59 @@ def fetch_release(url: str, suffix: str = ".parquet", version: str | None = None
     """
     try:
         return download.fetch_release(url, cache_root(), suffix, version)
+    except OSError as exc:
+        raise LoadError(
+            f"cannot write to the cache {cache_root()}: {exc.strerror or exc}"
+        ) from None
+
+
+def download_release(
+    source: str, out: str | Path | None = None, progress: download.Progress | None = None
+) -> Path:
+    """Every file of a published release, verified: in the cache, or in ``out``.
+
+    ``out`` must be a new path, an empty directory or a previous release (the rule of
+    ``aesdata build --out``); the release is assembled beside it and renamed into place.
+    """
+    import tempfile
+
+    from aesdata.destination import DestinationError, replaceable
+
+    url, version = _url_of(source)
+    if out is None:
+        return _cached(lambda cache: download.fetch_release(url, cache, "", version, progress))
+    target = Path(out)
+    try:
+        replaceable(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(
+            prefix=f".{target.name}.download-", dir=target.parent
+        ) as tmp:
+            got = download.fetch_release(url, Path(tmp), "", version, progress)
+            if target.exists():
+                target.rename(Path(tmp) / "previous")
+            got.rename(target)
+    except DestinationError as exc:
+        raise LoadError(str(exc).replace("--out", "out")) from None
+    except OSError as exc:
+        raise LoadError(f"cannot write the release to {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def _url_of(source: str) -> tuple[str, str | None]:
+    """A release URL and the version it must carry (None when any will do)."""
+    if source == "latest":
+        return release_url(source), None
+    if VERSION.match(source):
+        return release_url(source), source
+    if source.startswith(("http://", "https://")):
+        return source, None
+    raise LoadError(f"{source!r}: give a version (0.2.0), 'latest' or a release URL")
+
+
+def _cached(fetch: Any) -> Path:
+    try:
+        return Path(fetch(cache_root()))
     except OSError as exc:
         raise LoadError(
             f"cannot write to the cache {cache_root()}: {exc.strerror or exc}"

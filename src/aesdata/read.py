@@ -123,37 +123,25 @@ def _byte_problems(file: str, mm: mmap.mmap, head: bytes, cr: int) -> list[Probl
                 "(`aesdata fmt` does it)",
             )
         )
-    if cr >= 0:
+    if cr >= 0:  # the first line ends with CRLF: one problem speaks for the whole file
         crlf = mm.find(b"\r\n", cr)
-        line = mm[:crlf].count(b"\n") + 1 if crlf >= 0 else 1
-        problems.append(
-            Problem(
-                file,
-                line,
-                None,
-                "line-ending",
-                "the file uses CRLF (Windows) line endings: save it with LF line endings "
-                "(`aesdata fmt` does it)",
-            )
-        )
-        return problems
-    # An LF file: any CRLF further down is a line ending that differs from the first.
+        return [*problems, _ending(file, mm[:crlf].count(b"\n") + 1 if crlf >= 0 else 1, CRLF)]
+    # An LF file: each CRLF further down is a line ending that differs from the first.
     at, line, counted = mm.find(b"\r\n"), 1, 0
     while at >= 0:
         line += mm[counted:at].count(b"\n")
         counted = at
-        problems.append(
-            Problem(
-                file,
-                line,
-                None,
-                "line-ending",
-                "this line ends with CRLF where the file's first line ends with LF: save the file "
-                "with LF line endings (`aesdata fmt` does it)",
-            )
-        )
+        problems.append(_ending(file, line, MIXED))
         at = mm.find(b"\r\n", at + 2)
     return problems
+
+
+CRLF = "the file uses CRLF (Windows) line endings: save it with LF line endings"
+MIXED = "this line ends with CRLF where the file's first line ends with LF: save the file with LF line endings"
+
+
+def _ending(file: str, line: int, what: str) -> Problem:
+    return Problem(file, line, None, "line-ending", f"{what} (`aesdata fmt` does it)")
 
 
 def _fast(res: Resource) -> Table:

@@ -18,8 +18,9 @@ import polars as pl
 
 from aesdata import dates
 from aesdata.checkbook import CheckBook, Frames, missing
-from aesdata.coherence import coherence_columns, declare_link_coherence, declare_table_coherence
+from aesdata.coherence import conflicts, declare_table_coherence, flag_rows, pointer
 from aesdata.hygiene import declare_hygiene
+from aesdata.references import coherence_columns, declare_link_coherence
 from aesdata.schema import MAX_CANDIDATES, did_you_mean, foreign_keys
 
 RULES: dict[str, str] = {
@@ -88,7 +89,7 @@ def declare_table_rules(
     """
     declare_hygiene(schema, book)
     _dates(schema, book, today)
-    _intervals(schema, frame, book)
+    _intervals(schema, frame, book, line)
     _row_rules(schema, book)
     declare_table_coherence(schema, frame, book, line)
 
@@ -190,7 +191,9 @@ def _future(
     )
 
 
-def _intervals(schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBook) -> None:
+def _intervals(
+    schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBook, line: Callable[[int], int]
+) -> None:
     for iv in schema.get("intervals", []):
         start, end = iv["start"], iv["end"]
         book.add(
@@ -202,30 +205,28 @@ def _intervals(schema: dict[str, Any], frame: pl.DataFrame | None, book: CheckBo
             ),
         )
         within = iv.get("noOverlapWithin")
-        if within and frame is not None and set(within) | {start, end} <= set(frame.columns):
-            bad = _overlapping_rows(frame, start, end, within)
-            book.add(
+        key = schema.get("primaryKey", [])
+        if (
+            within
+            and key
+            and frame is not None
+            and set(within) | {start, end} <= set(frame.columns)
+        ):
+            lo = dates.earliest(pl.col(start)).fill_null(dt.date(1, 1, 1)).cast(pl.Int32)
+            hi = dates.latest(pl.col(end)).fill_null(dt.date(9999, 12, 31)).cast(pl.Int32)
+            rows, where = pointer(frame, conflicts(frame, within, lo, hi, strict=False), key, line)
+            flag_rows(
+                book,
                 "interval-overlap",
                 start,
-                lambda _c, bad=bad: ~pl.int_range(pl.len()).is_in(bad.implode()),
-                lambda _v, row, within=within: (
-                    f"this interval overlaps another row with the same {', '.join(within)} "
+                rows,
+                where,
+                key,
+                lambda _v, row, other, within=within: (
+                    f"this interval overlaps {other}, which has the same {', '.join(within)} "
                     f"({', '.join(str(row.get(w)) for w in within)}): merge them or fix the dates"
                 ),
             )
-
-
-def _overlapping_rows(frame: pl.DataFrame, start: str, end: str, within: list[str]) -> pl.Series:
-    """Row numbers whose interval starts before the previous one (same group) has ended."""
-    far = dt.date(9999, 12, 31)
-    spans = frame.select(
-        pl.int_range(pl.len()).alias("row"),
-        *within,
-        dates.earliest(pl.col(start)).fill_null(dt.date(1, 1, 1)).alias("lo"),
-        dates.latest(pl.col(end)).fill_null(far).alias("hi"),
-    ).sort([*within, "lo"], maintain_order=True)
-    spans = spans.with_columns(pl.col("hi").cum_max().shift(1).over(within).alias("prev_hi"))
-    return spans.filter(pl.col("lo") <= pl.col("prev_hi")).get_column("row")
 
 
 def _row_rules(schema: dict[str, Any], book: CheckBook) -> None:

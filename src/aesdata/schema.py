@@ -22,7 +22,7 @@ TRUE_VALUES = ["true", "True", "TRUE", "1"]
 FALSE_VALUES = ["false", "False", "FALSE", "0"]
 INTEGER = r"^[+-]?[0-9]+$"
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-URL = r"^https?://[^\s/?#]+\.[^\s/?#]+[^\s]*$"
+URL = r"^https?://[^/?#]+"  # the host itself is the url-host rule's to judge
 SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
 # How alike (difflib's ratio, case aside) a value must be to a valid one to be offered as the
 # likely intended value: 'summitt' → 'summit' is 0.92, 'niamy' → 'niamey' 0.91, while two

@@ -32,6 +32,7 @@ def compute(frames: dict[str, pl.DataFrame]) -> list[Table]:
             "Top publishers", "publisher", citations.select("publisher"), by_count=True, top=10
         ),
         _shares("Languages of sources", "language", citations),
+        *(_tolls(events, frames["tolls"]) if "tolls" in frames else []),
     ]
 
 
@@ -105,3 +106,61 @@ def _coverage(events: pl.DataFrame, claims: pl.DataFrame, citations: pl.DataFram
             ["citations", citations.height],
         ],
     )
+
+
+TOLL_NOTE = (
+    "sums over events of each event's lowest and highest reported figure (an 'at least' figure "
+    "counts at its lower bound); a range of what sources report, not a confidence interval"
+)
+
+
+def per_event_tolls(tolls: pl.DataFrame) -> pl.DataFrame:
+    """Each event's lowest and highest reported figure per thing counted, across its sources.
+
+    Per kind of victim, the lowest low and the highest high any source gives; an event's figure
+    is the sum over kinds of victim, where a total that says not whom it counts is used only
+    when no source breaks the figure down (so that it is not counted twice).
+    """
+    per = (
+        tolls.with_columns(pl.col("counted").cast(pl.Utf8), pl.col("victims").cast(pl.Utf8))
+        .group_by("event_id", "counted", "victims")
+        .agg(
+            pl.col("low").min().alias("low"),
+            pl.coalesce("high", "low").max().alias("high"),
+        )
+    )
+    specific = per.filter(pl.col("victims") != "unspecified")
+    total_only = per.filter(pl.col("victims") == "unspecified").join(
+        specific.select("event_id", "counted").unique(), on=["event_id", "counted"], how="anti"
+    )
+    return (
+        pl.concat([specific, total_only])
+        .group_by("event_id", "counted")
+        .agg(pl.col("low").sum(), pl.col("high").sum())
+    )
+
+
+def _tolls(events: pl.DataFrame, tolls: pl.DataFrame) -> list[Table]:
+    dated = per_event_tolls(tolls).join(
+        events.select(
+            "event_id",
+            pl.col("start_earliest").dt.year().alias("year"),
+            pl.col("country_id").fill_null("(none)").alias("country"),
+        ),
+        on="event_id",
+    )
+    columns = ["events", "sum of lowest figures", "sum of highest figures"]
+    out = []
+    for by in ("year", "country"):
+        rows = (
+            dated.group_by(by, "counted")
+            .agg(pl.len().alias("events"), pl.col("low").sum(), pl.col("high").sum())
+            .sort(by, "counted")
+            .rows()
+        )
+        out.append(
+            _table(
+                f"Tolls per {by}: {TOLL_NOTE}", [by, "counted", *columns], [list(r) for r in rows]
+            )
+        )
+    return out
