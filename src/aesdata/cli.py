@@ -162,11 +162,10 @@ def validate(path: str | None, fmt: str, max_per_rule: int, schemas_of: str | No
     except SnapshotError as exc:
         click.echo(f"validate failed: {exc}", err=True)
         sys.exit(1)
-    report = run(
-        path,
-        cap=max_per_rule,
-        rules_of=rules_of,
-        **({"progress": progress} if progress else {}),
+    report = (
+        run(path, cap=max_per_rule, rules_of=rules_of, progress=progress)
+        if progress
+        else run(path, cap=max_per_rule, rules_of=rules_of)
     )
     click.echo(report.render(fmt))
     sys.exit(report.exit_code)

@@ -151,7 +151,8 @@ def _sources(comparison: Comparison) -> dict[str, dict[str, list[dict[str, Any]]
     A claims table declares it: its citation field lists, in ``evidenceFor``, the fields that
     name what the citation backs; their foreign keys say which tables those are.
     """
-    new, out = comparison.new, {}
+    new = comparison.new
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for name, claims in new.tables.items():
         fks = {f: (parent, pf) for f, parent, pf in foreign_keys(name, new.schemas[name])}
         own = comparison.tables[name]

@@ -34,6 +34,7 @@ def markdown(
         text = _render(comparison, title, cap)
         if budget is None or len(text) <= budget:
             return text
+    assert budget is not None  # only a budget can leave the loop without returning
     cut = text[: budget - 200].rsplit("\n", 1)[0]
     return (
         cut + "\n\n… cut here to fit one comment: `aesdata diff --format json` shows everything.\n"

@@ -68,7 +68,7 @@ ORG_COLOURS = dict(zip(ORGS, [PALETTE[i] for i in (1, 2, 3, 0, 5)], strict=True)
 MEMBERSHIP = ("member_of", "founding_member_of")
 CLIP = dt.date(2010, 1, 1)
 INK = "#1a1a1a"
-HATCHED = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
+HATCHED: dict[str, Any] = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
 
 AES_ISO3 = ("MLI", "BFA", "NER")
 NEIGHBOUR_ISO3 = ("SEN", "MRT", "DZA", "LBY", "TCD", "NGA", "BEN", "TGO", "GHA", "CIV", "GIN")
@@ -89,15 +89,20 @@ LABEL_AT = {
     "CIV": (-5.6, 7.4),
     "NGA": (9.5, 11.3),
 }
-AES_TEXT = {"fontsize": 10, "color": "#4a3b1a", "fontweight": "bold"}
-NEIGHBOUR_TEXT = {"fontsize": 7.5, "color": "#777777", "style": "italic"}
-PLACE_MARKER = {"color": "#D55E00", "alpha": 0.8, "edgecolors": "black", "linewidths": 0.6}
+AES_TEXT: dict[str, Any] = {"fontsize": 10, "color": "#4a3b1a", "fontweight": "bold"}
+NEIGHBOUR_TEXT: dict[str, Any] = {"fontsize": 7.5, "color": "#777777", "style": "italic"}
+PLACE_MARKER: dict[str, Any] = {
+    "color": "#D55E00",
+    "alpha": 0.8,
+    "edgecolors": "black",
+    "linewidths": 0.6,
+}
 #: Rough size of map text in degrees per point of font size, to keep place labels apart.
 DEG_PER_PT = 0.062
 
 DPI = 150
 SIZES = {"timeline": (12.0, 6.5), "map": (11.0, 6.9), "memberships": (11.0, 6.5)}
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {  # rcParams by name (the stubs list every one)
     "svg.hashsalt": "aesdata",  # stable ids for clip paths and markers
     "svg.fonttype": "none",  # real <text>: searchable, accessible, smaller
     "font.family": "DejaVu Sans",  # ships with matplotlib, so no machine-dependent font lookup
@@ -106,7 +111,7 @@ STYLE: dict[str, Any] = {
     "axes.spines.right": False,
     "hatch.linewidth": 0.8,
 }
-LEGEND_BELOW = {"loc": "outside lower center", "fontsize": 8, "frameon": False}
+LEGEND_BELOW: dict[str, Any] = {"loc": "outside lower center", "fontsize": 8, "frameon": False}
 
 
 @dataclass(frozen=True)
@@ -222,12 +227,18 @@ def _when(text: str | None) -> str:
     return [f"{day.year}", f"{day:%b %Y}", f"{day.day} {day:%b %Y}"][len(parts) - 1]
 
 
+def _on_dates(value: dt.date | list[dt.date]) -> Any:
+    """A date (or dates) where Matplotlib takes them: it converts them itself, as units; its type
+    stubs only list the numbers they become."""
+    return value
+
+
 def _date_axis(ax: Axes, start: dt.date, end: dt.date, years: int = 1) -> None:
     """Every ``years``-th year as a major tick between ``start`` and ``end``."""
     from matplotlib import dates as mdates
 
     ax.xaxis_date()
-    ax.set_xlim(start, end)
+    ax.set_xlim(_on_dates(start), _on_dates(end))
     ax.xaxis.set_major_locator(mdates.YearLocator(years))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     minor = mdates.YearLocator() if years > 1 else mdates.MonthLocator((1, 4, 7, 10))
@@ -316,7 +327,7 @@ def _scatter_family(ax: Axes, marks: list[Mark], ys: dict[str, float], colour: s
         chosen = [m for m in marks if m.exact is exact]
         face = colour if exact else "white"
         xs, y = [m.day for m in chosen], [ys[m.event_id] for m in chosen]
-        ax.scatter(xs, y, s=34, zorder=3, color=face, edgecolors=colour, linewidths=1.0)
+        ax.scatter(_on_dates(xs), y, s=34, zorder=3, color=face, edgecolors=colour, linewidths=1.0)
 
 
 def _label_milestones(ax: Axes, marks: list[Mark], ys: dict[str, float]) -> None:
@@ -325,11 +336,13 @@ def _label_milestones(ax: Axes, marks: list[Mark], ys: dict[str, float]) -> None
     lo, hi = TIMELINE_START, max([m.day for m in marks], default=TIMELINE_START)
     for i, (day, event_id) in enumerate(present):
         level, y = -0.8 - 0.7 * (i % 3), ys[event_id]
-        ax.plot([day, day], [level, y], color="#555555", lw=0.7, ls=":", zorder=2)
-        ax.scatter([day], [y], s=70, facecolors="none", edgecolors="black", zorder=4)
+        ax.plot(_on_dates([day, day]), [level, y], color="#555555", lw=0.7, ls=":", zorder=2)
+        ax.scatter(_on_dates([day]), [y], s=70, facecolors="none", edgecolors="black", zorder=4)
         ha = "right" if (day - lo).days > 0.85 * max((hi - lo).days, 1) else "left"
         text = f"{MILESTONES[event_id]}\n{day.day} {day:%b %Y}"
-        ax.text(day, level, text, ha=ha, va="bottom", fontsize=8, gid=f"milestone-{event_id}")
+        ax.text(
+            _on_dates(day), level, text, ha=ha, va="bottom", fontsize=8, gid=f"milestone-{event_id}"
+        )
 
 
 def _family_handles(lanes: list[str], marks: list[Mark]) -> list[Any]:
@@ -492,7 +505,7 @@ def _size_handles() -> list[Any]:
     """Legend markers for 1, 5 and 20 events, drawn at the scatter's sizes."""
     from matplotlib.lines import Line2D
 
-    style = {"mfc": PLACE_MARKER["color"], "mec": "black", "mew": 0.6, "alpha": 0.8}
+    style: dict[str, Any] = {"mfc": PLACE_MARKER["color"], "mec": "black", "mew": 0.6, "alpha": 0.8}
     return [
         Line2D([], [], ls="", marker="o", ms=_area(n) ** 0.5, label=str(n), **style)
         for n in (1, 5, 20)
@@ -523,7 +536,19 @@ def membership_bars(relations: pl.DataFrame) -> list[Bar]:
             and _within(s["start_earliest"], r["start_earliest"], r["end_latest"])
         )
         founding = r["predicate"] == "founding_member_of"
-        bars.append(Bar(*(r[k] for k in keys), founding, suspended))
+        start, end, start_text, end_text = (r[k] for k in keys[2:])
+        bars.append(
+            Bar(
+                r["subject_id"],
+                r["object_id"],
+                start,
+                end,
+                start_text,
+                end_text,
+                founding,
+                suspended,
+            )
+        )
     order = {key: i for i, key in enumerate(itertools.product(MEMBER_STATES, ORGS))}
     return sorted(bars, key=lambda b: (order[(b.state, b.org)], b.start or dt.date.min))
 
@@ -595,7 +620,12 @@ def _state_names(ax: Axes, rows: list[tuple[str, str]], names: dict[str, str]) -
     trans = blended_transform_factory(ax.transAxes, ax.transData)
     for state in dict.fromkeys(s for s, _ in rows):
         ys = [i for i, (s, _) in enumerate(rows) if s == state]
-        style = {"rotation": 90, "ha": "center", "va": "center", "fontweight": "bold"}
+        style: dict[str, Any] = {
+            "rotation": 90,
+            "ha": "center",
+            "va": "center",
+            "fontweight": "bold",
+        }
         ax.text(-0.075, sum(ys) / len(ys), names.get(state, state), transform=trans, **style)
         if ys[0] > 0:
             ax.axhline(ys[0] - 0.5, color="#bbbbbb", lw=0.8)

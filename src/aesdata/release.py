@@ -205,7 +205,7 @@ class TableWriter:
             self._drain_oldest()
         stem = self.out / name
         parquet, as_json, csv = (stem.with_suffix(s) for s in (".parquet", ".json", ".csv"))
-        writers = [
+        writers: list[Future[Any]] = [
             self.pool.submit(self._parquet, name, typed, parquet),
             self.pool.submit(typed.write_json, as_json),  # polars streams it to the file
             self.pool.submit(self._copy, table.resource.path, csv),
@@ -378,12 +378,12 @@ def _signals_held() -> Iterator[None]:
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-    for signum in caught[:1]:
-        handler = saved[signum]
+    for number in caught[:1]:
+        handler = saved[signal.Signals(number)]
         if callable(handler):
-            handler(signum, None)
+            handler(number, None)
         elif handler == signal.SIG_DFL:
-            signal.raise_signal(signum)
+            signal.raise_signal(number)
 
 
 def _swap(staging: Path, out: Path) -> None:
