@@ -258,7 +258,7 @@ CASES: list[tuple[str, Callable[[Schemas], Any], list[tuple[str, str, str | None
     (
         "row-order",
         lambda s: s["event_types"].pop("rowOrder"),
-        [(COSMETIC, "event_types", None, "rowOrder changed")],
+        [(COSMETIC, "event_types", None, "rowOrder removed")],
     ),
     (
         "rule-description",

@@ -230,7 +230,8 @@ def _property(table: str, field: str | None, prop: str, old: Any, new: Any) -> l
     if old == new:
         return []
     if prop in COSMETIC_KEYS:
-        return [SchemaChange(table, field, COSMETIC, f"{prop} changed")]
+        done = "added" if old is None else "removed" if new is None else "changed"
+        return [SchemaChange(table, field, COSMETIC, f"{prop} {done}")]
     if prop in ALLOWED_LISTS and isinstance(old, list) and isinstance(new, list):
         out = [
             SchemaChange(table, field, BREAKING, f"{prop} {v!r} no longer allowed")
