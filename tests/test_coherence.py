@@ -10,7 +10,6 @@ import csv
 import os
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from aesdata.check import validate
@@ -404,27 +403,3 @@ def test_an_overlapping_membership_names_the_row_it_overlaps(mini: Path) -> None
         "(mali-founding-member-of-aes), which has the same subject_id, predicate, object_id "
         "(mali, founding_member_of, aes): merge them or fix the dates"
     ]
-
-
-TITLES = [
-    "Sommet de l'AES à Niamey",
-    "sommet   de l\u2019AES a NIAMEY!",
-    "Niamey: AES de l'sommet à",
-    "Somme\u0301t de l'AES à Niamey",  # a combining accent
-    "Sommet de la CEDEAO à Abuja",
-    "",
-    "—",
-]
-
-
-def test_the_fast_duplicate_key_unites_whatever_the_exact_key_unites() -> None:
-    from aesdata.coherence import _fast_key, _text_key
-
-    frame = pl.DataFrame({"title": TITLES})
-    schema = {"fields": [{"name": "title", "type": "string"}]}
-    keys = frame.select(exact=_text_key(pl.col("title")), fast=_fast_key(schema, "title")).rows()
-    for exact_a, fast_a in keys:
-        for exact_b, fast_b in keys:
-            if exact_a == exact_b:
-                assert fast_a == fast_b, (exact_a, exact_b)
-    assert len({fast for _, fast in keys}) == len({exact for exact, _ in keys}) == 3

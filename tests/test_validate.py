@@ -129,3 +129,73 @@ def test_a_failure_pandera_cannot_locate_is_still_reported(mini: Path, monkeypat
         ("data/events.csv", None, 9, "enum")
     ]
     assert "could not be located" in problems[0].message
+
+
+SUGGESTIONS = [
+    # (id, table, mutation, rule, expected message)
+    (
+        "enum",
+        "events",
+        (",agreement_signed,", ",agreement_signd,"),
+        "enum",
+        "event_type 'agreement_signd' is not allowed: did you mean 'agreement_signed'?",
+    ),
+    (
+        "enum-case",
+        "events",
+        ("occurred", "Occurred"),
+        "enum",
+        "status 'Occurred' is not allowed: did you mean 'occurred'?",
+    ),
+    (
+        "foreign-key",
+        "events",
+        (",bamako,mali,", ",bamak,mali,"),
+        "foreign-key",
+        "place_id 'bamak' matches no entity_id in data/entities.csv: did you mean 'bamako'?",
+    ),
+    (
+        "foreign-key-event-type",
+        "events",
+        (",agreement_signed,", ",agreement_signd,"),
+        "foreign-key",
+        "event_type 'agreement_signd' matches no event_type in data/event_types.csv: "
+        "did you mean 'agreement_signed'?",
+    ),
+    (
+        "enum-far",
+        "events",
+        ("occurred", "happened"),
+        "enum",
+        "status 'happened' is not allowed: use one of occurred, announced, planned, disputed",
+    ),
+    (
+        "foreign-key-far",
+        "events",
+        (",bamako,mali,", ",timbuktu,mali,"),
+        "foreign-key",
+        "place_id 'timbuktu' matches no entity_id in data/entities.csv: add it there first, "
+        "or fix the spelling",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("table", "mutation", "rule", "message"),
+    [c[1:] for c in SUGGESTIONS],
+    ids=[c[0] for c in SUGGESTIONS],
+)
+def test_a_misspelt_value_gets_the_close_valid_one(
+    mini: Path, table: str, mutation: tuple[str, str], rule: str, message: str
+) -> None:
+    edit(mini, table, *mutation)
+    assert message in [p.message for p in validate(mini).problems if p.rule == rule]
+
+
+def test_two_equally_close_values_are_both_offered() -> None:
+    from aesdata.schema import did_you_mean
+
+    assert did_you_mean("mali-2", ["mali-1", "mali-3", "niger"]) == (
+        "did you mean 'mali-1' or 'mali-3'?"
+    )
+    assert did_you_mean("x", ["mali"]) is None

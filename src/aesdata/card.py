@@ -6,11 +6,15 @@ from typing import Any
 
 import polars as pl
 
+from aesdata.compare import Comparison
 from aesdata.package import Package
 
 
 def render(
-    package: Package, heights: dict[str, int], facts: dict[str, Any], changelog: dict[str, Any]
+    package: Package,
+    heights: dict[str, int],
+    facts: dict[str, Any],
+    comparison: Comparison | None,
 ) -> str:
     """Description, coverage, tables, changes, licence, citation and a pandas example."""
     d = package.descriptor
@@ -52,7 +56,7 @@ def render(
         "Each figure also comes as SVG.",
         "",
     ]
-    lines += _changes(changelog)
+    lines += _changes(comparison)
     lines += [
         "## Use it",
         "",
@@ -93,20 +97,25 @@ def _coverage(facts: dict[str, Any], sources: int) -> list[str]:
     ]
 
 
-def _changes(changelog: dict[str, Any]) -> list[str]:
-    if not changelog:
+def _changes(comparison: Comparison | None) -> list[str]:
+    if comparison is None:
         return ["## Changes", "", "First release: no previous release to compare with.", ""]
     lines = [
         "## Changes",
         "",
-        f"Since {changelog['previous_version']} (details in `CHANGELOG.md`):",
+        f"Since {comparison.old.version} (details, with the sources behind each change, in "
+        "`CHANGELOG.md`):",
         "",
     ]
-    for name, diff in changelog["tables"].items():
+    for name, diff in comparison.tables.items():
         lines.append(
-            f"- {name}: {len(diff['added'])} added, {len(diff['removed'])} removed, "
-            f"{len(diff['changed'])} changed"
+            f"- {name}: {len(diff.added)} added, {len(diff.removed)} removed, "
+            f"{len(diff.changed)} changed"
         )
+    if comparison.schema:
+        kinds = [c.kind for c in comparison.schema]
+        counted = ", ".join(f"{kinds.count(k)} {k}" for k in dict.fromkeys(kinds))
+        lines.append(f"- schema: {counted} change(s)")
     return [*lines, ""]
 
 

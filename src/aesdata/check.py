@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -21,6 +21,9 @@ from aesdata.read import Table, read_table
 from aesdata.report import DEFAULT_CAP, Problem, Report
 from aesdata.rules import declare_link_rules, declare_table_rules, link_columns
 from aesdata.schema import declare, typed_frame
+
+if TYPE_CHECKING:
+    from aesdata.snapshot import Snapshot
 
 Progress = Callable[[str], None]
 
@@ -34,14 +37,23 @@ def validate(
     today: dt.date | None = None,
     cap: int = DEFAULT_CAP,
     progress: Progress = _quiet,
+    rules_of: Snapshot | None = None,
 ) -> Report:
-    """Validate the package at ``path``; never raises for bad input, it reports it."""
+    """Validate the package at ``path``; never raises for bad input, it reports it.
+
+    With ``rules_of``, the data is held to that other state's schemas (see
+    :func:`aesdata.snapshot.with_rules_of`), so that a pull request cannot weaken a rule unseen.
+    """
     report = Report(cap=cap)
     try:
         package = open_package(path)
     except PackageError as exc:
         report.extend([Problem(DESCRIPTOR, None, None, "package-json", str(exc))])
         return report
+    if rules_of is not None:
+        from aesdata.snapshot import with_rules_of
+
+        package = with_rules_of(package, rules_of)
     found, _tables = validate_package(package, today or dt.date.today(), progress, keep=False)
     report.extend(found.problems)
     return report

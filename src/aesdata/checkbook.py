@@ -17,9 +17,13 @@ from typing import Any
 
 import polars as pl
 
-Message = Callable[[Any, dict[str, Any]], str]
-Explain = Callable[[Any, dict[str, Any]], list[tuple[str, str]]]
-Test = Callable[[pl.Expr], pl.Expr]
+# A message takes the failing value and its row, an explanation returns (rule, message) pairs, a
+# test maps a column to a boolean expression. Their arguments are left open (``...``): the rules
+# bind their settings as lambda defaults (``lambda c, prec=prec: ...``), whose types mypy cannot
+# infer against a fixed signature; the results are still checked.
+Message = Callable[..., str]
+Explain = Callable[..., list[tuple[str, str]]]
+Test = Callable[..., pl.Expr]
 Frames = dict[str, pl.DataFrame]
 
 

@@ -34,15 +34,8 @@ def declare_table_coherence(
 ) -> None:
     """The coherence rules that need this table alone (``line``: row index → physical line)."""
     key = schema.get("primaryKey", [])
-    specs = [
-        d
-        for d in schema.get("likelyDuplicates", [])
-        if key and {d["alike"], *d.get("same", [])} <= set(frame.columns)
-    ]
-    # One query for every rule's cheap key, so that polars works them out side by side.
-    keys = frame.select(_fast_key(schema, d["alike"]).alias(f"k{i}") for i, d in enumerate(specs))
-    for i, dup in enumerate(specs):
-        _duplicates(schema, frame, book, line, key, dup, keys.get_column(f"k{i}"))
+    for dup in schema.get("likelyDuplicates", []):
+        _duplicates(schema, frame, book, line, key, dup)
     for spec in schema.get("exclusive", []):
         _exclusive(frame, book, line, key, spec)
     for f in schema["fields"]:
@@ -51,28 +44,23 @@ def declare_table_coherence(
 
 
 def conflicts(
-    frame: pl.DataFrame,
-    group: list[str],
-    lo: pl.Expr,
-    hi: pl.Expr,
-    strict: bool,
-    row: pl.Expr | None = None,
+    frame: pl.DataFrame, group: list[str], lo: pl.Expr, hi: pl.Expr, strict: bool
 ) -> pl.DataFrame:
     """Rows (``row``) whose span [lo, hi] meets an earlier row's in the same group (``other``).
 
     Rows are sorted by ``lo`` within each group; a row conflicts when it starts before the
     latest end seen so far (``strict``: strictly before, so that spans may touch). The row that
     holds that end is found in the same pass, by packing it beside the end in one integer.
-    ``row`` numbers the rows (by default their position: pass it when ``frame`` is a subset).
     """
     packed = frame.select(
-        (pl.int_range(pl.len(), dtype=pl.Int64) if row is None else row.cast(pl.Int64)).alias(
-            "row"
-        ),
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
         *[pl.col(g) for g in group],
         lo.cast(pl.Int64).alias("lo"),
         hi.cast(pl.Int64).alias("hi"),
     ).drop_nulls([*group, "lo", "hi"])
+    # Only rows that share their group with another can conflict: usually very few, so the
+    # sort and the running maximum below see almost nothing.
+    packed = packed.filter(pl.struct(group).is_duplicated())
     packed = packed.sort([*group, "lo", "row"]).with_columns(
         ((pl.col("hi") + OFFSET) * ROWS + pl.col("row"))
         .cum_max()
@@ -126,27 +114,13 @@ def _duplicates(
     line: Any,
     key: list[str],
     dup: dict[str, Any],
-    fast: pl.Series,
 ) -> None:
-    """Rows alike in ``alike`` (and equal in ``same``) whose dates overlap.
-
-    Two passes: ``fast`` (:func:`_fast_key`) is equal for any two rows the exact key makes
-    equal, so only the rows that share it with another row (a handful, in clean data) get the
-    exact key and the search for overlapping dates: sorting a million titles was most of the
-    cost of validating a million events.
-    """
     alike, same = dup["alike"], list(dup.get("same", []))
+    if not {alike, *same} <= set(frame.columns) or not key:
+        return
     fmt = next((f.get("format") for f in schema["fields"] if f["name"] == alike), None)
     norm = _url_key(pl.col(alike)) if fmt == "uri" else _text_key(pl.col(alike))
-    shared = (
-        pl.struct(*same, "__fast__").is_duplicated() if same else pl.col("__fast__").is_duplicated()
-    )
-    work = (
-        frame.select(*same, *dup.get("during", []), alike, __fast__=fast)
-        .with_row_index("__row__")
-        .filter(shared)
-        .with_columns(norm.alias("__alike__"))
-    )
+    work = frame.with_columns(norm.alias("__alike__"))
     during = dup.get("during")
     if during:
         start, end = during
@@ -154,7 +128,7 @@ def _duplicates(
         hi = dates.latest(pl.coalesce(pl.col(end), pl.col(start))).cast(pl.Int32)
     else:
         lo, hi = pl.lit(0), pl.lit(0)
-    found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False, row=pl.col("__row__"))
+    found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False)
     rows, where = pointer(frame, found, key, line)
     what = [f"the same {', '.join(same)}"] if same else []
     what += ["overlapping dates"] if during else []
@@ -162,7 +136,7 @@ def _duplicates(
         "the same URL once scheme, host case, www., tracking parameters, fragment and trailing "
         "slash are set aside"
         if fmt == "uri"
-        else f"the same {alike} once case, accents, punctuation and word order are set aside"
+        else f"the same {alike} once case, accents, punctuation and spacing are set aside"
     ]
     flag_rows(
         book,
@@ -178,26 +152,28 @@ def _duplicates(
     )
 
 
+ACCENTS = {
+    **dict.fromkeys("àáâãäå", "a"),
+    "ç": "c",
+    **dict.fromkeys("èéêë", "e"),
+    **dict.fromkeys("ìíîï", "i"),
+    "ñ": "n",
+    **dict.fromkeys("òóôõö", "o"),
+    **dict.fromkeys("ùúûü", "u"),
+    **dict.fromkeys("ýÿ", "y"),
+    "œ": "oe",
+    "æ": "ae",
+}
+
+
 def _text_key(c: pl.Expr) -> pl.Expr:
-    """Case, accents, punctuation, spacing and word order set aside."""
-    plain = c.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-    words = plain.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.split(" ")
-    return words.list.sort().list.join(" ")
+    """Case, the accents of French and English text, punctuation and spacing set aside.
 
-
-def _fast_key(schema: dict[str, Any], alike: str) -> pl.Expr:
-    """A key equal for any two values :func:`_text_key` (or :func:`_url_key`) makes equal.
-
-    For text, the words are hashed and the hashes added up (word order set aside without
-    sorting); two different texts may share it, which only sends both to the exact key.
+    One pass of string replacements and one regex: a Unicode normalisation and a sort of each
+    title's words would cost seconds at a million events.
     """
-    fmt = next((f.get("format") for f in schema["fields"] if f["name"] == alike), None)
-    c = pl.col(alike)
-    if fmt == "uri":
-        return _url_key(c).hash()
-    plain = c.str.to_lowercase().str.normalize("NFKD").str.replace_all(r"\p{Mn}", "")
-    words = plain.str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars().str.split(" ")
-    return words.list.eval(pl.element().hash()).list.sum()
+    folded = c.str.to_lowercase().str.replace_many(list(ACCENTS), list(ACCENTS.values()))
+    return folded.str.replace_all(r"[^\p{L}\p{N}]+", "")
 
 
 def _url_key(c: pl.Expr) -> pl.Expr:

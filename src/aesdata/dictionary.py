@@ -14,6 +14,7 @@ RULE_NOTES = {
     "presentWhen": lambda v: "; ".join(
         f"filled if and only if `{k}` is {' or '.join(v[k])}" for k in v
     ),
+    "evidenceFor": lambda v: f"the source backing the row named in {_code(v)}",
 }
 
 
@@ -37,6 +38,10 @@ def render(package: Package) -> str:
         f"# Data dictionary: {d.get('title', package.name)}",
         "",
         f"Generated from `datapackage.json` and `schemas/` (version {package.version}) {MARK}",
+        "",
+        f"Schema version: **{package.version}**, the package's version: a breaking change to "
+        "these schemas takes a new major version (a new minor one while the version is 0.x); "
+        "see CONTRIBUTING.",
         "",
     ]
     for res in package.resources:
@@ -83,6 +88,12 @@ def _table_rules(schema: dict[str, Any]) -> list[str]:
         if iv.get("noOverlapWithin")
     ]
     rules += [f"exactly one of {_code(g)} is filled" for g in schema.get("exactlyOne", [])]
+    rules += [
+        f"rows are kept in the order of `{step['enumOf']['resource']}.{step['enumOf']['field']}`'s "
+        f"values (`aesdata fmt`)"
+        for step in schema.get("rowOrder", [])
+        if "enumOf" in step
+    ]
     rules += [f"`{a}` and `{b}` differ" for a, b in schema.get("notEqual", [])]
     rules += [
         f"every `{r['key']}` has a {r['description'].split(':')[0]}"

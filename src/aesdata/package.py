@@ -212,4 +212,5 @@ def _schema(
         msg = f"{name}: the schema needs a list of fields, each with a name"
         problems.append(Problem(where, None, None, "package-descriptor", msg))
         return None
+    assert isinstance(raw, dict)  # it has a list of fields
     return raw

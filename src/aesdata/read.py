@@ -119,7 +119,8 @@ def _byte_problems(file: str, mm: mmap.mmap, head: bytes, cr: int) -> list[Probl
                 1,
                 1,
                 "bom",
-                "the file starts with a byte-order mark: save it as UTF-8 without BOM",
+                "the file starts with a byte-order mark: save it as UTF-8 without BOM "
+                "(`aesdata fmt` does it)",
             )
         )
     if cr >= 0:  # the first line ends with CRLF: one problem speaks for the whole file
@@ -215,7 +216,11 @@ def _slow(res: Resource, raw: bytes) -> tuple[Table, list[Problem]]:
         if not header:
             header = row
         elif not row:
-            problems.append(Problem(file, start, None, "blank-row", "blank line: delete it"))
+            problems.append(
+                Problem(
+                    file, start, None, "blank-row", "blank line: delete it (`aesdata fmt` does it)"
+                )
+            )
         elif len(row) != len(header):
             problems.append(
                 Problem(
@@ -296,7 +301,12 @@ def header_problems(res: Resource, header: list[str]) -> list[Problem]:
     if not problems and known != expected:
         problems.append(
             Problem(
-                file, 1, None, "header", f"columns are out of order: expected {','.join(expected)}"
+                file,
+                1,
+                None,
+                "header",
+                f"columns are out of order: expected {','.join(expected)} "
+                "(`aesdata fmt` puts them in order)",
             )
         )
     return problems

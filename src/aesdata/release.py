@@ -27,11 +27,13 @@ import polars as pl
 
 from aesdata import card, changes, database, destination, manifest
 from aesdata.check import Progress, validate_package
+from aesdata.compare import Comparison
 from aesdata.figures import COLUMNS as FIGURE_COLUMNS
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
-from aesdata.report import Problem, Report
+from aesdata.report import Report
 from aesdata.schema import arrow_schema, typed_frame
+from aesdata.snapshot import SnapshotError
 
 
 class BuildError(Exception):
@@ -116,8 +118,9 @@ def _build(
             )
         if not report.valid:
             raise BuildError("the data does not pass validation: no release was written", report)
-        changelog = _changelog(package, writer.raw, previous, say)
-        files = _finish(package, writer, changelog, staging, extras, say)
+        comparison = _changelog(package, writer.raw, previous, say)
+        files = _finish(package, writer, comparison, staging, extras, say)
+        changelog = comparison.to_dict() if comparison else {}
         _durable(staging)
         destination.check(package, out)  # still replaceable: nothing was put there meanwhile
         with _signals_held():
@@ -130,16 +133,22 @@ def _build(
 
 def _changelog(
     package: Package, raw: dict[str, pl.DataFrame], previous: str | None, say: Progress
-) -> dict[str, Any]:
+) -> Comparison | None:
+    """The comparison with the previous release; refused when an ID or the version breaks a rule."""
     if not previous:
-        return {}
+        return None
     say("comparing with the previous release")
-    changelog = changes.compare(package, raw, changes.previous_release(previous))
-    if changelog.get("problems"):
-        raise BuildError(
-            "IDs were dropped or reused", Report([Problem(**p) for p in changelog["problems"]])
-        )
-    return changelog
+    try:
+        comparison = changes.against_previous(package, raw, previous)
+    except SnapshotError as exc:
+        raise BuildError(f"the previous release cannot be read: {exc}", exc.report) from None
+    problems = changes.id_problems(comparison)
+    if problems:
+        raise BuildError("IDs were dropped or reused", Report(problems))
+    versions = comparison.version_problems(release=True)
+    if versions:
+        raise BuildError("; ".join(versions))
+    return comparison
 
 
 class TableWriter:
@@ -210,7 +219,7 @@ class TableWriter:
             self._drain_oldest()
         stem = self.out / name
         parquet, as_json, csv = (stem.with_suffix(s) for s in (".parquet", ".json", ".csv"))
-        writers = [
+        writers: list[Future[Any]] = [
             self.pool.submit(self._parquet, name, typed, parquet),
             self.pool.submit(typed.write_json, as_json),  # polars streams it to the file
             self.pool.submit(self._copy, table.resource.path, csv),
@@ -259,17 +268,17 @@ class TableWriter:
 def _finish(
     package: Package,
     writer: TableWriter,
-    changelog: dict[str, Any],
+    comparison: Comparison | None,
     out: Path,
     extras: Extras,
     say: Progress,
 ) -> list[str]:
     """Everything written from the tables' files and summaries: bundle, card, figures, database."""
     say("writing the descriptor and card")
-    if changelog:
-        changes.write(changelog, out)
+    if comparison:
+        changes.write(comparison, out)
     (out / "README.md").write_text(
-        card.render(package, writer.heights, writer.coverage, changelog), encoding="utf-8"
+        card.render(package, writer.heights, writer.coverage, comparison), encoding="utf-8"
     )
     if extras.figures and not writer.drawing:  # a figure table was missing: drawn here, as it can
         say("drawing the figures")
@@ -390,12 +399,12 @@ def _signals_held() -> Iterator[None]:
     finally:
         for signum, handler in saved.items():
             signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-    for signum in caught[:1]:
-        handler = saved[signum]
+    for number in caught[:1]:
+        handler = saved[signal.Signals(number)]
         if callable(handler):
-            handler(signum, None)
+            handler(number, None)
         elif handler == signal.SIG_DFL:
-            signal.raise_signal(signum)
+            signal.raise_signal(number)
 
 
 def _swap(staging: Path, out: Path) -> None:

@@ -10,6 +10,7 @@ described, not by new code. Every rule is declared as a check on one column (see
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,7 @@ from aesdata.checkbook import CheckBook, Frames, missing
 from aesdata.coherence import conflicts, declare_table_coherence, flag_rows, pointer
 from aesdata.hygiene import declare_hygiene
 from aesdata.references import coherence_columns, declare_link_coherence
-from aesdata.schema import foreign_keys
+from aesdata.schema import MAX_CANDIDATES, did_you_mean, foreign_keys
 
 RULES: dict[str, str] = {
     "package-json": "datapackage.json is missing, not UTF-8, not valid JSON, too deep or too large.",
@@ -129,16 +130,32 @@ def _foreign_keys(name: str, schema: dict[str, Any], frames: Frames, book: Check
             or field not in child.columns
         ):
             continue
-        dangling = missing(child.get_column(field), parent.get_column(parent_field))
-        where = f"data/{parent_name}.csv"
+        keys = parent.get_column(parent_field)
+        dangling = missing(child.get_column(field), keys)
+        where, hint = f"data/{parent_name}.csv", _suggester(keys)
         book.add(
             "foreign-key",
             field,
             lambda c, dangling=dangling: ~c.is_in(dangling.implode()),
-            lambda v, _, field=field, pf=parent_field, where=where: (
-                f"{field} {v!r} matches no {pf} in {where}: add it there first, or fix the spelling"
+            lambda v, _, field=field, pf=parent_field, where=where, hint=hint: (
+                f"{field} {v!r} matches no {pf} in {where}: "
+                f"{hint(str(v)) or 'add it there first, or fix the spelling'}"
             ),
         )
+
+
+def _suggester(keys: pl.Series) -> Callable[[str], str | None]:
+    """Suggestions among a parent's keys: listed once, and only when a reference fails."""
+
+    @functools.cache
+    def candidates() -> list[str]:
+        return [] if keys.len() > MAX_CANDIDATES else keys.drop_nulls().unique().sort().to_list()
+
+    @functools.cache
+    def suggest(value: str) -> str | None:
+        return did_you_mean(value, candidates())
+
+    return suggest
 
 
 def _dates(schema: dict[str, Any], book: CheckBook, today: dt.date) -> None:

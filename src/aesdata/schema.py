@@ -10,7 +10,8 @@ from the same field descriptors.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
@@ -23,6 +24,39 @@ INTEGER = r"^[+-]?[0-9]+$"
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 URL = r"^https?://[^/?#]+"  # the host itself is the url-host rule's to judge
 SLUG_HINT = "use a lowercase slug of letters, digits and single hyphens, like 'burkina-faso'"
+# How alike (difflib's ratio, case aside) a value must be to a valid one to be offered as the
+# likely intended value: 'summitt' → 'summit' is 0.92, 'niamy' → 'niamey' 0.91, while two
+# different words of a vocabulary ('attack', 'threat') stay below.
+CLOSE = 0.75
+# Each failing value is compared with every valid one: past this many, no suggestion is sought,
+# so that a misspelt reference to a table of a million rows costs nothing.
+MAX_CANDIDATES = 20_000
+
+
+def did_you_mean(value: object, valid: Sequence[str]) -> str | None:
+    """The valid value(s) closest to a misspelt one, as a hint; None when none is close.
+
+    Listing a whole vocabulary (35 event types) or naming no candidate at all leaves the
+    contributor to find the typo; one close value usually is the intended one. Two equally
+    close values are both offered, since picking one would be a guess.
+    """
+    text = str(value)
+    if len(valid) > MAX_CANDIDATES:
+        return None
+    lowered = {v.lower(): v for v in reversed(valid)}
+    matcher = difflib.SequenceMatcher(b=text.lower())
+    scored = []
+    for low, original in lowered.items():
+        matcher.set_seq1(low)
+        if matcher.real_quick_ratio() >= CLOSE and matcher.quick_ratio() >= CLOSE:
+            score = matcher.ratio()
+            if score >= CLOSE and original != text:
+                scored.append((score, original))
+    if not scored:
+        return None
+    best = max(score for score, _ in scored)
+    closest = sorted(v for score, v in scored if score == best)[:2]
+    return "did you mean " + " or ".join(repr(v) for v in closest) + "?"
 
 
 def foreign_keys(name: str, schema: dict[str, Any]) -> list[tuple[str, str, str]]:
@@ -128,7 +162,10 @@ def _declare_constraints(f: dict[str, Any], book: CheckBook) -> None:
             "enum",
             name,
             lambda c: c.is_in(allowed),
-            lambda v, _: f"{name} {v!r} is not allowed: use one of {', '.join(allowed)}",
+            lambda v, _: (
+                f"{name} {v!r} is not allowed: "
+                f"{did_you_mean(v, allowed) or 'use one of ' + ', '.join(allowed)}"
+            ),
         )
     if "minimum" in cons or "maximum" in cons:
         lo, hi = cons.get("minimum"), cons.get("maximum")
@@ -171,38 +208,40 @@ def enum_values(f: dict[str, Any]) -> list[str] | None:
     return [str(v) for v in enum] if enum else None
 
 
-def typed_frame(frame: pl.DataFrame, schema: dict[str, Any]) -> pl.DataFrame:
+def typed_frame(frame: pl.DataFrame, schema: dict[str, Any], strict: bool = True) -> pl.DataFrame:
     """Raw text → typed columns, in schema order, with date bounds after each partial date.
 
-    Only ever applied to validated text, so every cast succeeds; partial dates keep their text
-    (nothing is lost) and gain their earliest and latest day as typed dates.
+    Releases only ever type validated text, where every cast succeeds (``strict`` makes sure);
+    partial dates keep their text (nothing is lost) and gain their earliest and latest day as
+    typed dates. ``aesdata fmt`` types text that may not be valid yet: a cell that does not cast
+    is then missing, and its text is compared instead.
     """
     from aesdata import dates
 
     exprs: list[pl.Expr] = []
     for f in schema["fields"]:
         col = pl.col(f["name"])
-        exprs.append(_cast(col, f).alias(f["name"]))
+        exprs.append(_cast(col, f, strict).alias(f["name"]))
         if is_date_field(f):
             lo, hi = bound_names(f)
             exprs += [dates.earliest(col).alias(lo), dates.latest(col).alias(hi)]
     return frame.select(exprs)
 
 
-def _cast(col: pl.Expr, f: dict[str, Any]) -> pl.Expr:
+def _cast(col: pl.Expr, f: dict[str, Any], strict: bool) -> pl.Expr:
     ftype, enum = f.get("type", "string"), enum_values(f)
     if enum:
-        return col.cast(pl.Enum(enum))
+        return col.cast(pl.Enum(enum), strict=strict)
     if ftype == "integer":
-        return col.cast(pl.Int64)
+        return col.cast(pl.Int64, strict=strict)
     if ftype == "number":
-        return col.cast(pl.Float64)
+        return col.cast(pl.Float64, strict=strict)
     if ftype == "boolean":
         return (
             pl.when(col.is_null()).then(None).otherwise(col.is_in(f.get("trueValues", TRUE_VALUES)))
         )
     if ftype == "date":
-        return col.str.to_date("%Y-%m-%d")
+        return col.str.to_date("%Y-%m-%d", strict=strict)
     return col
 
 

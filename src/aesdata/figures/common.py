@@ -31,7 +31,7 @@ INK = "#1a1a1a"
 MUTED = "#555555"
 EPOCH = dt.date(1970, 1, 1)  # matplotlib's date epoch: x positions are days since it
 TIMELINE_START = dt.date(2020, 1, 1)
-STYLE: dict[str, Any] = {
+STYLE: dict[Any, Any] = {  # rcParams by name (the stubs list every one)
     "svg.hashsalt": "aesdata",  # stable ids for clip paths and markers
     "svg.fonttype": "none",  # real <text>: searchable, accessible, smaller
     "font.family": "DejaVu Sans",  # ships with matplotlib, so no machine-dependent font lookup

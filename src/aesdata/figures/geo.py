@@ -36,8 +36,8 @@ LABEL_AT = {
     "CIV": (-5.6, 7.4),
     "NGA": (9.5, 11.3),
 }
-AES_TEXT = {"fontsize": 10, "color": "#4a3b1a", "fontweight": "bold"}
-NEIGHBOUR_TEXT = {"fontsize": 7.5, "color": "#777777", "style": "italic"}
+AES_TEXT: dict[str, Any] = {"fontsize": 10, "color": "#4a3b1a", "fontweight": "bold"}
+NEIGHBOUR_TEXT: dict[str, Any] = {"fontsize": 7.5, "color": "#777777", "style": "italic"}
 #: Rough size of map text in degrees per point of font size, to keep place labels apart.
 DEG_PER_PT = 0.062
 

@@ -36,7 +36,7 @@ ORGS = ("ecowas", "g5-sahel", "oif", "icc", "aes")
 ORG_COLOURS = dict(zip(ORGS, [PALETTE[i] for i in (1, 2, 3, 0, 5)], strict=True))
 MEMBERSHIP = ("member_of", "founding_member_of")
 CLIP = dt.date(2010, 1, 1)
-HATCHED = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
+HATCHED: dict[str, Any] = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
 SIZE = (11.0, 6.5)
 MARGINS = {"left": 1.5, "right": 0.2, "top": 0.35, "bottom": 0.85}
 STATE_AT = 0.22  # inches from the left edge: where the states' names are centred
@@ -95,7 +95,8 @@ def membership_bars(relations: pl.DataFrame) -> list[Bar]:
             and _within(s["start_earliest"], r["start_earliest"], r["end_latest"])
         )
         founding = r["predicate"] == "founding_member_of"
-        bars.append(Bar(*(r[k] for k in keys), founding, suspended))
+        state, org, start, end, start_text, end_text = (r[k] for k in keys)
+        bars.append(Bar(state, org, start, end, start_text, end_text, founding, suspended))
     order = {key: i for i, key in enumerate(itertools.product(MEMBER_STATES, ORGS))}
     return sorted(bars, key=lambda b: (order[(b.state, b.org)], b.start or dt.date.min))
 
@@ -157,7 +158,12 @@ def _state_names(ax: Axes, rows: list[tuple[str, str]], names: dict[str, str]) -
     at = -(MARGINS["left"] - STATE_AT) / (SIZE[0] - MARGINS["left"] - MARGINS["right"])
     for state in dict.fromkeys(s for s, _ in rows):
         ys = [i for i, (s, _) in enumerate(rows) if s == state]
-        style = {"rotation": 90, "ha": "center", "va": "center", "fontweight": "bold"}
+        style: dict[str, Any] = {
+            "rotation": 90,
+            "ha": "center",
+            "va": "center",
+            "fontweight": "bold",
+        }
         ax.text(at, sum(ys) / len(ys), names.get(state, state), transform=trans, **style)
         if ys[0] > 0:
             ax.axhline(ys[0] - 0.5, color="#bbbbbb", lw=0.8)

@@ -40,7 +40,12 @@ MOST_MARKERS = 1500  # a bound on the SVG, whatever the shares say
 LABEL_TRIES, MOST_LABELS, LABEL_PT = 120, 30, 7.0
 CELLS = (0.25, 0.5, 1.0, 2.0)  # degrees, finest first
 PLACES_PER_CELL = 4
-PLACE_MARKER = {"color": "#D55E00", "alpha": 0.8, "edgecolors": "black", "linewidths": 0.6}
+PLACE_MARKER: dict[str, Any] = {
+    "color": "#D55E00",
+    "alpha": 0.8,
+    "edgecolors": "black",
+    "linewidths": 0.6,
+}
 SIDES = (
     (1, 0, "left", "center"),
     (-1, 0, "right", "center"),
@@ -114,7 +119,7 @@ def prepare(frames: Frames) -> Map:
     plan.unplaced = events.null_count()
     plan.uncharted = len(events) - plan.unplaced - plan.placed
     room, inked = _map_area(), 0.0
-    chosen = []
+    chosen: list[Place] = []
     for p in places:
         inked += plan.area(p.events)
         if len(chosen) >= MOST_MARKERS or inked > INK_SHARE * room:
@@ -147,10 +152,10 @@ def _cells(places: list[Place]) -> np.ndarray:
     weights = np.array([p.events for p in places], dtype=float)
     for cell in CELLS:
         bins = (round((y1 - y0) / cell), round((x1 - x0) / cell))
-        where = {"bins": bins, "range": ((y0, y1), (x0, x1))}
-        counts, _, _ = np.histogram2d(lats, lons, **where)
+        extent = ((y0, y1), (x0, x1))
+        counts, _, _ = np.histogram2d(lats, lons, bins=bins, range=extent)
         if np.median(counts[counts > 0]) >= PLACES_PER_CELL or cell == CELLS[-1]:
-            return np.histogram2d(lats, lons, weights=weights, **where)[0]
+            return np.histogram2d(lats, lons, bins=bins, range=extent, weights=weights)[0]
     raise AssertionError("unreachable")
 
 
@@ -211,8 +216,9 @@ def draw(fig: Figure, plan: Map) -> str:
     for p in ps:
         if p.place_id in plan.labels:
             offset, ha, va = plan.labels[p.place_id]
-            where = {"xytext": offset, "textcoords": "offset points", "ha": ha, "va": va}
-            box = {"bbox": boxed} if plan.cells is not None else {}
+            where: dict[str, Any] = {"xytext": offset, "textcoords": "offset points"}
+            where |= {"ha": ha, "va": va}
+            box: dict[str, Any] = {"bbox": boxed} if plan.cells is not None else {}
             ax.annotate(p.name, (p.lon, p.lat), fontsize=LABEL_PT, zorder=4, **where, **box)
     x0, x1, y0, y1 = MAP_EXTENT
     ax.set(xlim=(x0, x1), ylim=(y0, y1), aspect="equal")

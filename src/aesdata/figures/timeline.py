@@ -117,8 +117,10 @@ def prepare(frames: Frames) -> Timeline:
     lanes = [f for f in [*FAMILIES, OTHER] if f != OTHER or f in totals]
     end = latest_date(frames) + dt.timedelta(days=45)
     plan = Timeline(lanes, {f: totals.get(f, 0) for f in lanes}, end)
-    plan.first, plan.last = counts["first"].min(), counts["last"].max()  # type: ignore[assignment]
-    plan.milestones = [tuple(r) for r in present.iter_rows()]  # type: ignore[misc]
+    first, last = counts["first"].min(), counts["last"].max()
+    plan.first = first if isinstance(first, dt.date) else None
+    plan.last = last if isinstance(last, dt.date) else None
+    plan.milestones = [(day, event_id, family) for day, event_id, family in present.iter_rows()]
     plan.band = BAND if plan.milestones else 0.0
     slots, gap = geometry(len(lanes), plan.band, TIMELINE_START, end)
     capacity = slots * ((end - TIMELINE_START).days // gap + 1)

@@ -108,15 +108,22 @@ def prepare(frames: Frames) -> Tolls:
         )
     )
     tolls = per_event(frames["tolls"]).join(events, on="event_id")
-    sums = tolls.group_by("counted", "country", "year").agg(
-        low=pl.col("low").sum(), high=pl.col("high").sum(), n=pl.len(), open=pl.col("open").sum()
+    sums = (
+        tolls.group_by("counted", "country", "year")
+        .agg(
+            low=pl.col("low").sum(),
+            high=pl.col("high").sum(),
+            n=pl.len(),
+            open=pl.col("open").sum(),
+        )
+        .collect()
     )
-    sums = sums.collect()
     if sums.is_empty():
         return plan
     last = sums["year"].max()
     assert isinstance(last, int)
-    first = max(sums["year"].min() or last, last - MOST_YEARS + 1)  # type: ignore[operator]
+    earliest = sums["year"].min()
+    first = max(earliest if isinstance(earliest, int) else last, last - MOST_YEARS + 1)
     plan.years = list(range(first, last + 1))
     plan.earlier = int(sums.filter(pl.col("year") < first)["n"].sum())
     plan.at_least = int(sums["open"].sum())
