@@ -32,7 +32,7 @@ import polars as pl
 
 from aesdata.package import Package, Resource
 from aesdata.read import read_table
-from aesdata.report import Problem, Report
+from aesdata.report import Problem, Report, ReportedError
 from aesdata.schema import typed_frame
 
 # Problems of the file's layout that the canonical form removes; a header problem is one when
@@ -44,12 +44,8 @@ FIXES = {
 }
 
 
-class FormatError(Exception):
+class FormatError(ReportedError):
     """The package was not formatted; ``report`` holds the problems that stopped it."""
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report or Report()
 
 
 @dataclass(frozen=True)

@@ -31,17 +31,13 @@ from aesdata.compare import Comparison
 from aesdata.figures import COLUMNS as FIGURE_COLUMNS
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
-from aesdata.report import Report
+from aesdata.report import Report, ReportedError
 from aesdata.schema import arrow_schema, typed_frame
 from aesdata.snapshot import SnapshotError
 
 
-class BuildError(Exception):
+class BuildError(ReportedError):
     """The build was refused; ``report`` says why (invalid data, a dropped ID ...)."""
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report or Report()
 
 
 @dataclass(frozen=True)

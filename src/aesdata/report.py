@@ -115,3 +115,11 @@ def _github(p: Problem) -> str:
     props.append(f"title={p.rule}")
     message = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return f"::error {','.join(props)}::{message}"
+
+
+class ReportedError(Exception):
+    """A refusal that carries the located problems behind it (``report``), for the CLI to print."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report or Report()

@@ -25,18 +25,14 @@ import polars as pl
 from aesdata.fmt import fixable
 from aesdata.package import DESCRIPTOR, Package, PackageError, Resource, open_package, safe_path
 from aesdata.read import read_table
-from aesdata.report import Problem, Report
+from aesdata.report import Problem, Report, ReportedError
 from aesdata.schemachanges import KEYS
 
 GIT_TIMEOUT = 60.0  # seconds for one git command on a local repository
 
 
-class SnapshotError(Exception):
+class SnapshotError(ReportedError):
     """A side of a comparison cannot be read; ``report`` holds any located problems."""
-
-    def __init__(self, message: str, report: Report | None = None) -> None:
-        super().__init__(message)
-        self.report = report or Report()
 
 
 @dataclass(frozen=True)
