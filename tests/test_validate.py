@@ -131,6 +131,22 @@ def test_a_failure_pandera_cannot_locate_is_still_reported(mini: Path, monkeypat
     assert "could not be located" in problems[0].message
 
 
+@pytest.mark.parametrize("kind", ["unique", "key"])
+def test_uniqueness_screened_on_hashes_is_confirmed_on_values(kind: str, monkeypatch) -> None:
+    """Were every value to share one hash, unique values still pass and a repeat still fails."""
+    import polars as pl
+
+    from aesdata.checkbook import CheckBook
+
+    monkeypatch.setattr(pl.Expr, "hash", lambda self, *a, **k: pl.lit(7, dtype=pl.UInt64))
+    book = CheckBook()
+    book.flag(kind, "unique", ["a", "b"] if kind == "key" else ["a"], lambda v, _row: "")
+    unique = pl.DataFrame({"a": ["x", "y", "z", None], "b": ["1", "1", "1", "1"]})
+    assert book.screen(unique) == []
+    repeated = pl.DataFrame({"a": ["x", "y", "x"], "b": ["1", "1", "1"]})
+    assert [s.rule for s in book.screen(repeated)] == ["unique"]
+
+
 SUGGESTIONS = [
     # (id, table, mutation, rule, expected message)
     (

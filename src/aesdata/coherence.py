@@ -34,8 +34,17 @@ def declare_table_coherence(
 ) -> None:
     """The coherence rules that need this table alone (``line``: row index → physical line)."""
     key = schema.get("primaryKey", [])
-    for dup in schema.get("likelyDuplicates", []):
-        _duplicates(schema, frame, book, line, key, dup)
+    dups = [
+        d
+        for d in schema.get("likelyDuplicates", [])
+        if {d["alike"], *d.get("same", [])} <= set(frame.columns) and key
+    ]
+    # Every normalised text in one query, so that polars folds the fields side by side.
+    work = frame.with_columns(
+        _alike_key(schema, d).alias(f"__alike{i}__") for i, d in enumerate(dups)
+    )
+    for i, dup in enumerate(dups):
+        _duplicates(schema, work, book, line, key, dup, f"__alike{i}__")
     for spec in schema.get("exclusive", []):
         _exclusive(frame, book, line, key, spec)
     for f in schema["fields"]:
@@ -52,15 +61,19 @@ def conflicts(
     latest end seen so far (``strict``: strictly before, so that spans may touch). The row that
     holds that end is found in the same pass, by packing it beside the end in one integer.
     """
-    packed = frame.select(
-        pl.int_range(pl.len(), dtype=pl.Int64).alias("row"),
-        *[pl.col(g) for g in group],
-        lo.cast(pl.Int64).alias("lo"),
-        hi.cast(pl.Int64).alias("hi"),
-    ).drop_nulls([*group, "lo", "hi"])
     # Only rows that share their group with another can conflict: usually very few, so the
-    # sort and the running maximum below see almost nothing.
-    packed = packed.filter(pl.struct(group).is_duplicated())
+    # dates are read, and the sort and the running maximum below run, on almost nothing.
+    packed = (
+        frame.with_row_index("__row__")
+        .filter(pl.struct(group).is_duplicated() & pl.all_horizontal(pl.col(group).is_not_null()))
+        .select(
+            pl.col("__row__").cast(pl.Int64).alias("row"),
+            *[pl.col(g) for g in group],
+            lo.cast(pl.Int64).alias("lo"),
+            hi.cast(pl.Int64).alias("hi"),
+        )
+        .drop_nulls(["lo", "hi"])
+    )
     packed = packed.sort([*group, "lo", "row"]).with_columns(
         ((pl.col("hi") + OFFSET) * ROWS + pl.col("row"))
         .cum_max()
@@ -107,20 +120,27 @@ def flag_rows(
     )
 
 
+def _alike_key(schema: dict[str, Any], dup: dict[str, Any]) -> pl.Expr:
+    """The normalised form of the ``alike`` field: a URL's or a text's."""
+    alike = pl.col(dup["alike"])
+    return _url_key(alike) if _is_url(schema, dup["alike"]) else _text_key(alike)
+
+
+def _is_url(schema: dict[str, Any], name: str) -> bool:
+    return any(f["name"] == name and f.get("format") == "uri" for f in schema["fields"])
+
+
 def _duplicates(
     schema: dict[str, Any],
-    frame: pl.DataFrame,
+    work: pl.DataFrame,
     book: CheckBook,
     line: Any,
     key: list[str],
     dup: dict[str, Any],
+    normalised: str,
 ) -> None:
+    """``work`` holds the table and the ``alike`` field normalised, as column ``normalised``."""
     alike, same = dup["alike"], list(dup.get("same", []))
-    if not {alike, *same} <= set(frame.columns) or not key:
-        return
-    fmt = next((f.get("format") for f in schema["fields"] if f["name"] == alike), None)
-    norm = _url_key(pl.col(alike)) if fmt == "uri" else _text_key(pl.col(alike))
-    work = frame.with_columns(norm.alias("__alike__"))
     during = dup.get("during")
     if during:
         start, end = during
@@ -128,14 +148,14 @@ def _duplicates(
         hi = dates.latest(pl.coalesce(pl.col(end), pl.col(start))).cast(pl.Int32)
     else:
         lo, hi = pl.lit(0), pl.lit(0)
-    found = conflicts(work, [*same, "__alike__"], lo, hi, strict=False)
-    rows, where = pointer(frame, found, key, line)
+    found = conflicts(work, [*same, normalised], lo, hi, strict=False)
+    rows, where = pointer(work, found, key, line)
     what = [f"the same {', '.join(same)}"] if same else []
     what += ["overlapping dates"] if during else []
     what += [
         "the same URL once scheme, host case, www., tracking parameters, fragment and trailing "
         "slash are set aside"
-        if fmt == "uri"
+        if _is_url(schema, alike)
         else f"the same {alike} once case, accents, punctuation and spacing are set aside"
     ]
     flag_rows(

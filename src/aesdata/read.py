@@ -126,13 +126,16 @@ def _byte_problems(file: str, mm: mmap.mmap, head: bytes, cr: int) -> list[Probl
     if cr >= 0:  # the first line ends with CRLF: one problem speaks for the whole file
         crlf = mm.find(b"\r\n", cr)
         return [*problems, _ending(file, mm[:crlf].count(b"\n") + 1 if crlf >= 0 else 1, CRLF)]
-    # An LF file: each CRLF further down is a line ending that differs from the first.
-    at, line, counted = mm.find(b"\r\n"), 1, 0
+    # An LF file: each CRLF further down is a line ending that differs from the first. A CR is
+    # looked for alone (memchr: ten times faster than looking for two bytes); one not followed
+    # by LF is a control character inside a cell, reported by the hygiene rules.
+    at, line, counted = mm.find(b"\r"), 1, 0
     while at >= 0:
-        line += mm[counted:at].count(b"\n")
-        counted = at
-        problems.append(_ending(file, line, MIXED))
-        at = mm.find(b"\r\n", at + 2)
+        if mm[at + 1 : at + 2] == b"\n":
+            line += mm[counted:at].count(b"\n")
+            counted = at
+            problems.append(_ending(file, line, MIXED))
+        at = mm.find(b"\r", at + 1)
     return problems
 
 
