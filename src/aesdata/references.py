@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from aesdata import dates
-from aesdata.checkbook import CheckBook, Frames, missing
+from aesdata.checkbook import CheckBook, Frames
 from aesdata.schema import foreign_keys
 
 
@@ -129,11 +129,14 @@ def _lifetime(
     own = [field, via["field"]] if via else [field, life["start"], life["end"]]
     if not set(own) <= set(frame.columns):
         return
+    # Only the rows of entities with a lifetime are dated (usually few), so the join to the
+    # dates sees only those.
+    mine = frame.select(own).with_row_index("__row__").join(lives, on=field, how="inner")
     if via:
         other = frames.get(via["resource"])
         if other is None or not {via["key"], via["start"], via["end"]} <= set(other.columns):
             return
-        dated = frame.select(field, via["field"]).join(
+        dated = mine.join(
             other.select(
                 pl.col(via["key"]).alias(via["field"]),
                 pl.col(via["start"]).alias("__s__"),
@@ -143,10 +146,7 @@ def _lifetime(
             how="left",
         )
     else:
-        dated = frame.select(
-            field, pl.col(life["start"]).alias("__s__"), pl.col(life["end"]).alias("__e__")
-        )
-    dated = dated.with_row_index("__row__").join(lives, on=field, how="inner")
+        dated = mine.rename({life["start"]: "__s__", life["end"]: "__e__"})
     outside = dated.filter(
         (dates.latest(pl.coalesce("__e__", "__s__")) < dates.earliest(pl.col(born)))
         | (dates.earliest(pl.coalesce("__s__", "__e__")) > dates.latest(pl.col(gone)))
@@ -186,17 +186,20 @@ def _supported_by(
         return
     for col, value in support.get("where", {}).items():
         other = other.filter(pl.col(col) == value)
-    mine = frame.select(pl.concat_str([pl.col(f) for f in fields], separator="\x1f")).to_series()
-    theirs = other.select(pl.concat_str([pl.col(f) for f in fields], separator="\x1f")).to_series()
-    lonely = missing(mine, theirs)
+    # One anti-join on the fields together: the rows no row of the other table matches.
+    lonely = (
+        frame.select(fields)
+        .with_row_index("__row__")
+        .drop_nulls(fields)
+        .join(other.select(fields), on=fields, how="anti")
+        .get_column("__row__")
+    )
     where = f"data/{support['resource']}.csv"
     condition = " ".join(f"{k} {v!r}" for k, v in support.get("where", {}).items())
     book.add(
         "supported-by",
         fields[0],
-        lambda _c, lonely=lonely: (
-            ~pl.concat_str([pl.col(f) for f in fields], separator="\x1f").is_in(lonely.implode())
-        ),
+        lambda _c, lonely=lonely: ~pl.int_range(pl.len()).is_in(lonely.implode()),
         lambda _v, row: (
             f"no row of {where} with {condition + ' and ' if condition else ''}"
             + ", ".join(f"{f} {row.get(f)!r}" for f in fields)
