@@ -6,8 +6,10 @@ For each size it writes a synthetic package (scripts/synth.py), then runs, inter
 ``--runs`` times each, in an order that turns from run to run (``--blocks``: each tool
 ``--runs`` times in a row instead): the floor (pyarrow reads every CSV and writes zstd
 Parquet), ``aesdata validate``, ``aesdata build`` as it comes (figures included) and with
-``--no-figures``, and the figures alone (``render`` timed inside its process, on tables read
-from a release built beforehand, untimed); and ``--slow-runs`` times each the optional outputs
+``--no-figures``, the figures alone (``render`` timed inside its process, on tables read
+from a release built beforehand, untimed), and ``aesdata validate`` on the same package with
+one error injected per rule (``synth.py --inject-errors``; before timing, the bench stops unless
+every injected error is reported at its file, line and rule); and ``--slow-runs`` times each the optional outputs
 (``--archive``, ``--sqlite``) and the official ``frictionless validate``. It reports the median
 wall time and its ratio to the floor's median, the best time and its ratio to the floor's best
 (the least disturbed runs), and the peak resident memory of each process (from ``wait4``),
@@ -19,6 +21,7 @@ shared machine are noisy: read ratios, not absolutes.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
@@ -77,8 +80,12 @@ SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite")
 FIGURES_ONLY = "figures alone (render, in-process)"
 
 
-def tools(pkg: Path, out: Path, source: Path) -> dict[str, list[str]]:
-    """Every tool timed: ``source`` is a release of ``pkg`` the figures are drawn from."""
+INJECTED = "aesdata validate (injected errors)"
+
+
+def tools(pkg: Path, out: Path, source: Path, broken: Path) -> dict[str, list[str]]:
+    """Every tool timed: ``source`` is a release of ``pkg`` the figures are drawn from, and
+    ``broken`` the same package with one error injected per rule."""
     aesdata = str(BIN / "aesdata")
     build = [aesdata, "build", str(pkg), "--out"]
     return {
@@ -86,6 +93,7 @@ def tools(pkg: Path, out: Path, source: Path) -> dict[str, list[str]]:
             *(sys.executable, "-c", FLOOR, str(pkg), "--out", str(out / "floor")),
         ],
         "aesdata validate": [aesdata, "validate", str(pkg)],
+        INJECTED: [aesdata, "validate", str(broken), "--format", "json"],
         "aesdata build": [*build, str(out / "release")],
         "aesdata build --no-figures": [*build, str(out / "release-bare"), "--no-figures"],
         FIGURES_ONLY: [sys.executable, "-c", FIGURES, str(source), "--out", str(out / "figures")],
@@ -97,6 +105,30 @@ def tools(pkg: Path, out: Path, source: Path) -> dict[str, list[str]]:
             str(pkg / "datapackage.json"),
         ],
     }
+
+
+def synthesise(size: int, pkg: Path, *options: str) -> Path:
+    """The synthetic package of ``size`` events at ``pkg``, written once and then reused."""
+    if not (pkg / "datapackage.json").is_file():
+        cmd = [sys.executable, str(HERE / "synth.py"), "--events", str(size), "--out", str(pkg)]
+        subprocess.run([*cmd, *options], check=True, stdout=subprocess.DEVNULL)
+    return pkg
+
+
+def every_injected_error_found(broken: Path) -> None:
+    """Validate the broken package once, untimed: stop unless each injected error is reported
+    at its file, line and rule (the check ``tests/test_synth.py`` makes at 2,000 events)."""
+    out = subprocess.run(
+        [str(BIN / "aesdata"), "validate", str(broken), "--format", "json"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    found = {(p["file"], p["line"], p["rule"]) for p in json.loads(out)["problems"]}
+    expected = json.loads((broken / "expected-problems.json").read_text(encoding="utf-8"))
+    missing = [e for e in expected if (e["file"], e["line"], e["rule"]) not in found]
+    if missing:
+        raise SystemExit(f"{broken}: injected errors not reported: {missing}")
+    print(f"  {broken.name}: all {len(expected)} injected errors reported", file=sys.stderr)
 
 
 def schedule(names: list[str], runs: int, slow_runs: int, blocks: bool) -> list[str]:
@@ -121,26 +153,22 @@ def schedule(names: list[str], runs: int, slow_runs: int, blocks: bool) -> list[
 def bench(
     size: int, runs: int, slow_runs: int, work: Path, blocks: bool = False
 ) -> list[dict[str, object]]:
-    pkg = work / f"synth-{size}"
-    if not (pkg / "datapackage.json").is_file():
-        subprocess.run(
-            [sys.executable, str(HERE / "synth.py"), "--events", str(size), "--out", str(pkg)],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+    pkg = synthesise(size, work / f"synth-{size}")
     csv_bytes = sum(p.stat().st_size for p in (pkg / "data").glob("*.csv"))
     source = work / f"source-{size}"
     if not (source / "SHA256SUMS").is_file():  # the figures' input, built once and untimed
         cmd = [str(BIN / "aesdata"), "build", str(pkg), "--out", str(source), "--no-figures"]
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    commands = tools(pkg, work, source)
+    broken = synthesise(size, work / f"synth-{size}-errors", "--inject-errors")
+    every_injected_error_found(broken)
+    commands = tools(pkg, work, source, broken)
     times: dict[str, list[float]] = {name: [] for name in commands}
     memory: dict[str, int] = dict.fromkeys(commands, 0)
     for name in schedule(list(commands), runs, slow_runs, blocks):
         cmd = commands[name]
         fresh(cmd)
         seconds, rss, code = run(cmd, inner=name == FIGURES_ONLY)
-        if code != 0:
+        if code != (1 if name == INJECTED else 0):
             raise SystemExit(f"{name} failed on {pkg} (exit {code}): {' '.join(cmd)}")
         times[name].append(seconds)
         memory[name] = max(memory[name], rss)
