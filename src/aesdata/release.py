@@ -29,6 +29,7 @@ from aesdata import card, changes, database, destination, manifest
 from aesdata.check import Progress, validate_package
 from aesdata.compare import Comparison
 from aesdata.figures import COLUMNS as FIGURE_COLUMNS
+from aesdata.figures import load_matplotlib
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
 from aesdata.report import Report, ReportedError
@@ -177,7 +178,7 @@ class TableWriter:
         self.drawer = ThreadPoolExecutor(max_workers=1)
         self.drawing = False
         if extras.figures:
-            self.futures.append(self.drawer.submit(_import_matplotlib))
+            self.futures.append(self.drawer.submit(load_matplotlib))
 
     def __enter__(self) -> TableWriter:
         return self
@@ -289,13 +290,6 @@ def _finish(
         manifest.write_zip(out, out / f"{package.name}-{package.version}.zip")
     manifest.write_checksums(out, writer.digests)
     return sorted(p.name for p in out.iterdir())
-
-
-def _import_matplotlib() -> None:
-    """What drawing the figures imports, loaded while the tables are read."""
-    import matplotlib.backends.backend_agg
-    import matplotlib.backends.backend_svg
-    import matplotlib.figure  # noqa: F401
 
 
 def parquet_metadata(package: Package, table: str) -> dict[str, str]:

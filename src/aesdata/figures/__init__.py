@@ -64,7 +64,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tolls": ("event_id", "citation_id", "counted", "victims", "low", "high"),
 }
 
-__all__ = ["COLUMNS", "DPI", "MAX_BYTES", "PICTURES", "SIZES", "FigureTooLarge", "render"]
+__all__ = [
+    "COLUMNS",
+    "DPI",
+    "MAX_BYTES",
+    "PICTURES",
+    "SIZES",
+    "FigureTooLarge",
+    "load_matplotlib",
+    "render",
+]
 
 
 def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
@@ -79,15 +88,26 @@ def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     note = _default_note() if note is None else note
-    plans = {name: module.prepare(frames) for name, module in PICTURES.items()}
     written: list[str] = []
     with matplotlib.rc_context(STYLE), ThreadPoolExecutor(max_workers=1) as pool:
+        # polars reduces the tables on the pool (it lets go of the GIL) while matplotlib's
+        # modules load here (which holds it): the two overlap on two cores.
+        reduced = pool.submit(lambda: {n: m.prepare(frames) for n, m in PICTURES.items()})
+        load_matplotlib()
+        plans = reduced.result()
         for name, module in PICTURES.items():
             fig = figure(module.SIZE)
             title = module.draw(fig, plans[name])
             heading(fig.axes[0], title, note)
             written += save(fig, out / name, title, pool)
     return sorted(written)
+
+
+def load_matplotlib() -> None:
+    """Import what drawing imports, ahead of drawing: a build does it while tables are read."""
+    import matplotlib.backends.backend_agg
+    import matplotlib.backends.backend_svg
+    import matplotlib.figure  # noqa: F401
 
 
 def _default_note() -> str:

@@ -190,13 +190,16 @@ def draw(fig: Figure, plan: Tolls) -> str:
 def _panel(ax: Axes, plan: Tolls, counted: str) -> None:
     years, series = plan.years, plan.series
     spread = 0.8 / max(len(series), 1)
+    tallest = 0
     for j, name in enumerate(series):
         colour = _colour(j, name)
         xs = [y + (j - (len(series) - 1) / 2) * spread for y in years]
         lows = [plan.sums.get((counted, name, y), (0, 0))[0] for y in years]
         highs = [plan.sums.get((counted, name, y), (0, 0))[1] for y in years]
-        ax.bar(xs, highs, width=spread * 0.92, color=colour, alpha=0.35, lw=0, zorder=2)
-        ax.bar(xs, lows, width=spread * 0.92, color=colour, lw=0, zorder=3)
+        _bars(ax, xs, highs, spread * 0.92, colour, alpha=0.35, zorder=2)
+        _bars(ax, xs, lows, spread * 0.92, colour, alpha=1.0, zorder=3)
+        tallest = max([tallest, *highs])
+    ax.set_ylim(0, tallest * 1.05 or 1)
     ax.set_xticks(years, [str(y) for y in years], fontsize=8 if len(years) <= 15 else 6)
     ax.set_xlim((years[0] - 0.6, years[-1] + 0.6) if years else (0, 1))
     ax.grid(axis="y", color="#e5e5e5", lw=0.6)
@@ -213,6 +216,27 @@ def _panel(ax: Axes, plan: Tolls, counted: str) -> None:
         fontsize=8,
         fontweight="bold",
     )
+
+
+def _bars(
+    ax: Axes,
+    xs: list[float],
+    heights: list[int],
+    width: float,
+    colour: str,
+    alpha: float,
+    zorder: float,
+) -> None:
+    """Bars from 0 as one collection: a patch per bar (``ax.bar``) cost a tenth of the figures."""
+    from matplotlib.collections import PolyCollection
+
+    half = width / 2
+    boxes = [
+        [(x - half, 0), (x - half, h), (x + half, h), (x + half, 0)]
+        for x, h in zip(xs, heights, strict=True)
+    ]
+    bars = PolyCollection(boxes, facecolors=colour, linewidths=0, alpha=alpha, zorder=zorder)
+    ax.add_collection(bars, autolim=False)
 
 
 def _colour(j: int, name: str) -> str:
