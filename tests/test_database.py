@@ -45,6 +45,43 @@ def test_tables_keep_their_keys_and_types(sqlite_release: Path) -> None:
     assert db.execute("pragma foreign_key_check").fetchall() == []
 
 
+def test_tables_handed_over_before_what_they_reference_wait_for_it(
+    sqlite_release: Path, tmp_path: Path
+) -> None:
+    """The build hands tables over as they are checked; foreign keys need their tables first."""
+    import polars as pl
+
+    from aesdata.database import Database
+    from aesdata.package import open_package
+
+    package = open_package(sqlite_release)
+    frames = {
+        r.name: pl.read_parquet(sqlite_release / f"{r.name}.parquet") for r in package.resources
+    }
+    db = Database(package, tmp_path / "out.db")
+    db.add("claims", frames["claims"])  # references events, citations, relations, entities
+    assert db.pending.keys() == {"claims"}
+    for name in reversed(list(frames)):
+        if name != "claims":
+            db.add(name, frames[name])
+    db.close()
+    written = sqlite3.connect(tmp_path / "out.db")
+    for name, frame in frames.items():
+        assert written.execute(f'select count(*) from "{name}"').fetchone()[0] == frame.height
+    fks = {r[2] for r in written.execute("pragma foreign_key_list(claims)")}
+    assert {"events", "citations", "relations", "entities"} <= fks
+
+
+def test_a_build_that_fails_leaves_no_database(mini: Path, tmp_path: Path) -> None:
+    from aesdata.release import BuildError
+
+    path = mini / "data" / "claims.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",supports,", ",backs,", 1))
+    with pytest.raises(BuildError):  # the tables before claims were in the database already
+        build(mini, tmp_path / "release", sqlite=True)
+    assert [p.name for p in tmp_path.iterdir()] == [mini.name]  # no release, no staging
+
+
 @pytest.mark.parametrize("table", ["entities", "events", "citations", "relations", "claims"])
 def test_every_cell_round_trips_through_sqlite(sqlite_release: Path, table: str) -> None:
     from aesdata.schema import TRUE_VALUES

@@ -106,6 +106,7 @@ def _build(
 ) -> tuple[list[str], dict[str, Any]]:
     """Write the release into a staging directory beside ``out``, then swap it into place."""
     staging = destination.staging_dir(out)
+    writer: TableWriter | None = None
     try:
         staging.mkdir()
         writer = TableWriter(package, staging, extras, keep_raw=bool(previous))
@@ -123,6 +124,8 @@ def _build(
         with _signals_held():
             _swap(staging, out)
     except BaseException:
+        if writer is not None:
+            writer.finish_database(complete=False)
         _clear(staging)
         raise
     return files, changelog
@@ -179,18 +182,35 @@ class TableWriter:
         self.drawing = False
         if extras.figures:
             self.futures.append(self.drawer.submit(load_matplotlib))
+        # The database fills on a thread of its own too, each table as soon as it is typed:
+        # SQLite uses one core, and would otherwise start only once everything else is written.
+        self.filler = ThreadPoolExecutor(max_workers=1)
+        self.database: Future[database.Database] | None = None
+        if extras.sqlite:
+            dest = out / f"{package.name}.db"
+            self.database = self.filler.submit(database.Database, package, dest)
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         failed = exc[0] is not None
-        for pool in (self.pool, self.in_order, self.flusher, self.drawer):  # each feeds the next
-            pool.shutdown(wait=True, cancel_futures=failed)
+        for pool in (self.pool, self.in_order, self.flusher, self.drawer, self.filler):
+            pool.shutdown(wait=True, cancel_futures=failed)  # each feeds the next
         errors = [] if failed else [e for f in self.futures if (e := f.exception())]
         self.bundle.close(complete=not (failed or errors))
         if errors:
             raise errors[0]
+
+    def finish_database(self, complete: bool = True) -> None:
+        """Compact and close the database once every table is in it (``complete``), or only
+        close it, when the build failed and the file goes with the rest."""
+        if self.database is None or self.database.exception() is not None:
+            return
+        if complete:
+            self.database.result().close()
+        else:
+            self.database.result().abandon()
 
     def table(self, table: Any, clean: bool) -> None:
         if not clean:
@@ -200,9 +220,9 @@ class TableWriter:
         self._note(name, typed)
         if self.keep_raw:
             self.raw[name] = table.frame
-        if self.extras.sqlite:
-            self.kept[name] = typed
-        elif self.extras.figures and name in FIGURE_COLUMNS:  # only the columns they read
+        if self.database is not None:
+            self.futures.append(self.filler.submit(self._fill, name, typed))
+        if self.extras.figures and name in FIGURE_COLUMNS:  # only the columns they read
             self.kept[name] = typed.select(FIGURE_COLUMNS[name])
         if self.extras.figures and not self.drawing and set(FIGURE_COLUMNS) <= set(self.kept):
             self.drawing = True
@@ -225,6 +245,10 @@ class TableWriter:
         self.futures.append(self.in_order.submit(self._bundle, name, writers[1], as_json))
         self.writing.append((writers, typed.height))
         self.in_flight += typed.height
+
+    def _fill(self, name: str, typed: pl.DataFrame) -> None:
+        assert self.database is not None
+        self.database.result().add(name, typed)
 
     def _parquet(self, name: str, typed: pl.DataFrame, dest: Path) -> None:
         write_parquet(self.package, name, typed, dest)
@@ -281,8 +305,8 @@ def _finish(
         say("drawing the figures")
         render_figures(writer.kept, out, note=f"Source: {package.name} v{package.version}")
     if extras.sqlite:
-        say("writing the SQLite database")
-        database.write_sqlite(package, writer.kept, out / f"{package.name}.db")
+        say("finishing the SQLite database")  # filled as the tables came
+        writer.finish_database()
         database.write_metadata(package, out / "datasette-metadata.json")
     manifest.write_descriptor(package, writer.latest, out, writer.digests)
     if extras.archive:
