@@ -82,13 +82,16 @@ def _entity_types_by(
             orient="row",
         ),
     )
-    typed = dict(entities.select("entity_id", "entity_type").iter_rows())
+    once = entities.unique(
+        "entity_id", keep="first", maintain_order=True
+    )  # a repeat is a key problem
+    ids, types_of = once.get_column("entity_id"), once.get_column("entity_type")
     for field in sorted(_typed_fields(spec)):
         allowed = kinds.filter(pl.col("__field__") == field)
         pairs = allowed.select(
             pl.concat_str("__value__", pl.lit("\x1f"), "entity_type")
         ).to_series()
-        types = pl.col(field).replace_strict(typed, default=None, return_dtype=pl.Utf8)
+        types = pl.col(field).replace_strict(ids, types_of, default=None, return_dtype=pl.Utf8)
         listed = pl.col(by).is_in(allowed.get_column("__value__").unique().implode())
         book.add(
             "predicate-domain",
@@ -99,13 +102,19 @@ def _entity_types_by(
                 | pl.concat_str(pl.col(by), pl.lit("\x1f"), types).is_in(pairs.implode())
             ),
             lambda v, row, field=field, allowed=allowed: (
-                f"{field} {v!r} is a {typed.get(v)}, but a {row.get(by)} takes "
+                f"{field} {v!r} is a {_type_of(entities, v)}, but a {row.get(by)} takes "
                 + " or ".join(
                     allowed.filter(pl.col("__value__") == row.get(by)).get_column("entity_type")
                 )
                 + f" as its {field}"
             ),
         )
+
+
+def _type_of(entities: pl.DataFrame, entity_id: Any) -> str | None:
+    """The type of one entity, looked up only when a message names it."""
+    found = entities.filter(pl.col("entity_id") == entity_id).get_column("entity_type")
+    return found[0] if found.len() else None
 
 
 def _parent(name: str, schema: dict[str, Any], field: str) -> str:
