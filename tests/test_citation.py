@@ -34,3 +34,13 @@ def test_citation_matches_the_descriptor() -> None:
     cff = citation()
     assert (cff["title"], cff["version"]) == (descriptor["title"], descriptor["version"])
     assert cff["license"] == descriptor["licenses"][0]["name"]
+
+
+def test_readme_asks_to_cite_the_current_edition() -> None:
+    import re
+
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    cited = re.search(r"Please cite the dataset as .*?version ([0-9.]+)", readme, re.S)
+    assert cited is not None, "README.md no longer says how to cite the dataset"
+    assert cited.group(1) == descriptor["version"]
