@@ -144,10 +144,10 @@ def _terminate_build(package: Path, out: Path) -> tuple[int, str]:
 
 
 def test_signals_wait_until_the_release_is_swapped() -> None:
-    from aesdata.release import _signals_held
+    from aesdata.destination import signals_held
 
     done = []
-    with pytest.raises(KeyboardInterrupt), _signals_held():
+    with pytest.raises(KeyboardInterrupt), signals_held():
         signal.raise_signal(signal.SIGINT)
         done.append("swapped")
     assert done == ["swapped"]

@@ -8,6 +8,9 @@ destination is refused before anything is written, with what is there and what t
 Builds beside one destination take a lock next to it, so two of them cannot both swap; and a
 build killed outright (SIGKILL, a power cut) leaves staging directories named after its PID,
 which the next build beside the same destination removes once that PID no longer runs.
+
+The finished release is put on disk, then swapped into place with signals held, so that a swap
+is never left half-way.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import fcntl
 import os
 import re
 import shutil
+import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -154,3 +159,64 @@ def _same_file(fd: int, path: Path) -> bool:
         return os.stat(path).st_ino == os.fstat(fd).st_ino
     except FileNotFoundError:
         return False
+
+
+def durable(staging: Path) -> None:
+    """Every file of the release on disk before it is renamed into place.
+
+    Without it a power cut just after the rename could leave a release of empty files. Big
+    files were already flushed one by one as they were finished, while the build went on, so
+    this mostly waits for the small ones; and a big build leaves no gigabytes of dirty pages
+    behind to throttle whatever writes next (the next build, typically).
+    """
+    for path in sorted(staging.iterdir()):
+        fsync(path)
+    fsync(staging)
+
+
+def fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done, then act: a swap is never left half-way.
+
+    Python runs signal handlers in the main thread only, so only there can they be held.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = (signal.SIGINT, signal.SIGTERM)
+    saved = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in held}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+    for number in caught[:1]:
+        handler = saved[signal.Signals(number)]
+        if callable(handler):
+            handler(number, None)
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(number)
+
+
+def swap(staging: Path, out: Path) -> None:
+    """Put the finished release in place; the old one is removed only once the new one is there."""
+    old = aside_dir(out)
+    if out.exists():
+        out.rename(old)
+    staging.rename(out)
+    fsync(out.parent)
+    clear(old)
+
+
+def clear(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)

@@ -9,15 +9,10 @@ release untouched and a power cut cannot leave a release of empty files.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
-import shutil
-import signal
-import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,14 +114,14 @@ def _build(
         comparison = _changelog(package, writer.raw, previous, say)
         files = _finish(package, writer, comparison, staging, extras, say)
         changelog = comparison.to_dict() if comparison else {}
-        _durable(staging)
+        destination.durable(staging)
         destination.check(package, out)  # still replaceable: nothing was put there meanwhile
-        with _signals_held():
-            _swap(staging, out)
+        with destination.signals_held():
+            destination.swap(staging, out)
     except BaseException:
         if writer is not None:
             writer.finish_database(complete=False)
-        _clear(staging)
+        destination.clear(staging)
         raise
     return files, changelog
 
@@ -267,8 +262,8 @@ class TableWriter:
         self._flush(self.bundle.path)
 
     def _flush(self, path: Path) -> None:
-        """Put a finished file on disk in the background (see :func:`_durable`)."""
-        self.futures.append(self.flusher.submit(_fsync, path))
+        """Put a finished file on disk in the background (see :func:`aesdata.destination.durable`)."""
+        self.futures.append(self.flusher.submit(destination.fsync, path))
 
     def _drain_oldest(self) -> None:
         """Wait for the oldest table's writers, so that its frame can be let go."""
@@ -373,64 +368,3 @@ class Bundle:
         self.hash.update(data)
         self.size += len(data)
         self.fh.write(data)
-
-
-def _durable(staging: Path) -> None:
-    """Every file of the release on disk before it is renamed into place.
-
-    Without it a power cut just after the rename could leave a release of empty files. Big
-    files were already flushed one by one as they were finished, while the build went on, so
-    this mostly waits for the small ones; and a big build leaves no gigabytes of dirty pages
-    behind to throttle whatever writes next (the next build, typically).
-    """
-    for path in sorted(staging.iterdir()):
-        _fsync(path)
-    _fsync(staging)
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done, then act: a swap is never left half-way.
-
-    Python runs signal handlers in the main thread only, so only there can they be held.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught: list[int] = []
-    held = (signal.SIGINT, signal.SIGTERM)
-    saved = {s: signal.signal(s, lambda signum, _frame: caught.append(signum)) for s in held}
-    try:
-        yield
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
-    for number in caught[:1]:
-        handler = saved[signal.Signals(number)]
-        if callable(handler):
-            handler(number, None)
-        elif handler == signal.SIG_DFL:
-            signal.raise_signal(number)
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Put the finished release in place; the old one is removed only once the new one is there."""
-    old = destination.aside_dir(out)
-    if out.exists():
-        out.rename(old)
-    staging.rename(out)
-    _fsync(out.parent)
-    _clear(old)
-
-
-def _clear(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
