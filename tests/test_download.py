@@ -112,3 +112,32 @@ def test_a_bad_version_word_is_explained(monkeypatch) -> None:
     result = run("newest")
     assert result.exit_code == 1
     assert "'newest': give a version (0.2.0), 'latest' or a release URL" in result.output
+
+
+def test_what_a_killed_download_left_is_swept_and_nothing_else(
+    release: Path, http_root, tmp_path: Path, monkeypatch
+) -> None:
+    import os
+    import sys
+
+    root, base = http_root
+    publish(release, root, VERSION)
+    cache = tmp_path / "cache"
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout.strip()
+    dead, alive, mine = (cache / f".download-{pid}-x1y2" for pid in (gone, "1", os.getpid()))
+    for d in (dead, alive, mine, cache / "notes"):
+        (d / "part").mkdir(parents=True)
+    monkeypatch.setenv("AESDATA_RELEASES_URL", base)
+    monkeypatch.setenv("AESDATA_CACHE", str(cache))
+    result = run(VERSION)
+    assert result.exit_code == 0, result.output
+    assert not dead.exists()
+    assert alive.is_dir() and mine.is_dir() and (cache / "notes" / "part").is_dir()
+    assert sorted(p.name for p in cache.iterdir()) == sorted(
+        [alive.name, mine.name, "notes", VERSION]
+    )

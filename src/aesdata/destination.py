@@ -103,13 +103,14 @@ def sweep_stale(out: Path) -> list[Path]:
     removed = []
     for entry in out.parent.iterdir():
         match = pattern.fullmatch(entry.name)
-        if match and entry.is_dir() and not entry.is_symlink() and not _running(int(match[2])):
+        if match and entry.is_dir() and not entry.is_symlink() and not running(int(match[2])):
             shutil.rmtree(entry)
             removed.append(entry)
     return removed
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (one of another user's counts as running)."""
     if pid == os.getpid():
         return True
     try:

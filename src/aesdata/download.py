@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from aesdata.checksums import SUMS, ChecksumError, file_sha256, format_sums, plain_name, read_sums
+from aesdata.destination import running
 
 TIMEOUT = 30.0  # seconds to connect, and between two reads of a body
 DEADLINE = 3600.0  # seconds for a whole file, however slowly it trickles
@@ -57,7 +58,9 @@ def fetch_release(
     """
     asked = version
     base = url if url.endswith("/") else url + "/"
-    with tempfile.TemporaryDirectory(prefix=".download-", dir=_made(cache)) as tmp:
+    sweep_downloads(_made(cache))
+    prefix = f".download-{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=cache) as tmp:
         work = Path(tmp)
         sums = _sums(_fetch(base, SUMS, work, SMALL_LIMIT, None, progress))
         descriptor = _fetch(base, DESCRIPTOR, work, SMALL_LIMIT, sums.get(DESCRIPTOR), progress)
@@ -87,6 +90,21 @@ def fetch_release(
                 os.replace(got, staged / name)
         _install(staged, target)
     return target
+
+
+def sweep_downloads(cache: Path) -> list[Path]:
+    """Remove what downloads killed outright (SIGKILL, a power cut) left in ``cache``.
+
+    Each download works in ``.download-<pid>-*``; one whose process no longer runs is removed.
+    Nothing else in the cache is touched, nor the download of a process that still runs.
+    """
+    removed = []
+    for entry in cache.iterdir():
+        match = re.fullmatch(r"\.download-([0-9]+)-[^/]+", entry.name)
+        if match and entry.is_dir() and not entry.is_symlink() and not running(int(match[1])):
+            shutil.rmtree(entry)
+            removed.append(entry)
+    return removed
 
 
 def _made(cache: Path) -> Path:
