@@ -61,6 +61,11 @@ class CheckBook:
         """A check of one field whose failure is one problem of ``rule``; nulls pass."""
         self.explained(rule, fieldname, test, lambda v, row: [(rule, message(v, row))])
 
+    def at_rows(self, rule: str, fieldname: str, rows: pl.Series, message: Message) -> None:
+        """A check that fails exactly at the row indices ``rows``, found beforehand (by a join
+        or a sort across rows), so that the problems are located like any other check's."""
+        self.add(rule, fieldname, lambda _c: ~pl.int_range(pl.len()).is_in(rows.implode()), message)
+
     def explained(self, rule: str, fieldname: str, test: Test, explain: Explain) -> None:
         """A check whose failures ``explain`` turns into problems (one failure, several rules)."""
         name = f"{rule}#{len(self.specs)}"

@@ -112,10 +112,10 @@ def flag_rows(
     key: list[str],
     say: Any,
 ) -> None:
-    book.add(
+    book.at_rows(
         rule,
         field,
-        lambda _c, rows=rows: ~pl.int_range(pl.len()).is_in(rows.implode()),
+        rows,
         lambda v, row: say(v, row, where.get(tuple(row.get(k) for k in key), "another row")),
     )
 

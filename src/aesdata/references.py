@@ -82,9 +82,8 @@ def _entity_types_by(
             orient="row",
         ),
     )
-    once = entities.unique(
-        "entity_id", keep="first", maintain_order=True
-    )  # a repeat is a key problem
+    # An entity listed twice is the primary key's problem; its first row gives the type here.
+    once = entities.unique("entity_id", keep="first", maintain_order=True)
     ids, types_of = once.get_column("entity_id"), once.get_column("entity_type")
     for field in sorted(_typed_fields(spec)):
         allowed = kinds.filter(pl.col("__field__") == field)
@@ -102,7 +101,7 @@ def _entity_types_by(
                 | pl.concat_str(pl.col(by), pl.lit("\x1f"), types).is_in(pairs.implode())
             ),
             lambda v, row, field=field, allowed=allowed: (
-                f"{field} {v!r} is a {_type_of(entities, v)}, but a {row.get(by)} takes "
+                f"{field} {v!r} is a {_type_of(once, v)}, but a {row.get(by)} takes "
                 + " or ".join(
                     allowed.filter(pl.col("__value__") == row.get(by)).get_column("entity_type")
                 )
@@ -164,12 +163,7 @@ def _lifetime(
     spans = {
         r[field]: (r[born], r[gone], r["__s__"], r["__e__"]) for r in outside.iter_rows(named=True)
     }
-    book.add(
-        "lifetime",
-        field,
-        lambda _c, rows=rows: ~pl.int_range(pl.len()).is_in(rows.implode()),
-        lambda v, _row: _lifetime_message(field, v, spans.get(v)),
-    )
+    book.at_rows("lifetime", field, rows, lambda v, _row: _lifetime_message(field, v, spans.get(v)))
 
 
 def _lifetime_message(field: str, value: Any, span: tuple[Any, ...] | None) -> str:
@@ -205,10 +199,10 @@ def _supported_by(
     )
     where = f"data/{support['resource']}.csv"
     condition = " ".join(f"{k} {v!r}" for k, v in support.get("where", {}).items())
-    book.add(
+    book.at_rows(
         "supported-by",
         fields[0],
-        lambda _c, lonely=lonely: ~pl.int_range(pl.len()).is_in(lonely.implode()),
+        lonely,
         lambda _v, row: (
             f"no row of {where} with {condition + ' and ' if condition else ''}"
             + ", ".join(f"{f} {row.get(f)!r}" for f in fields)
