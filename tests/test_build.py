@@ -21,7 +21,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, VERSION
 
-import aesdata.release
+import aesdata.writer
 from aesdata.cli import main
 from aesdata.release import build
 from aesdata.schema import TRUE_VALUES
@@ -102,7 +102,7 @@ def test_failed_build_leaves_the_previous_release_untouched(
     def explode(*_args: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(aesdata.release.Bundle, "append", explode)
+    monkeypatch.setattr(aesdata.writer.Bundle, "append", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         build(mini, out)
     assert digest(out) == before

@@ -27,74 +27,80 @@ SEARCHABLE = {
 class Database:
     """The release's SQLite file, filled table by table as the build hands tables over.
 
-    SQLite writes on one core; the build hands each table over as soon as it is typed, so the
-    database fills on a thread of its own while the next tables are read, checked and written.
-    Tables are created in dependency order, so that their foreign keys can be declared: one
-    that arrives before a table it references waits for it.
+    sqlite-utils declares the tables (keys, foreign keys, types, the full-text index) once, from
+    the schemas, before any row goes in. The rows then go straight from Arrow into SQLite through
+    ADBC, in C and without the GIL: turning a million events into Python tuples for
+    ``executemany`` cost as long as SQLite's own work, and held the GIL the build's other
+    threads need. So the database fills on a thread of its own while the next tables are read,
+    checked and written, in whatever order they come (SQLite checks no foreign key while filling).
     """
 
     def __init__(self, package: Package, dest: Path) -> None:
-        import sqlite3
+        import adbc_driver_sqlite.dbapi as adbc
 
-        import sqlite_utils
-
-        self.package, self.order = package, [res.name for res in _ordered(package)]
-        self.pending: dict[str, pl.DataFrame] = {}
-        # Used from the build's database thread, and closed from wherever the build ends.
-        self.db = sqlite_utils.Database(sqlite3.connect(dest, check_same_thread=False))
-        # The file is new and discarded if the build fails: no journal or syncs while it is filled.
-        self.db.conn.execute("PRAGMA journal_mode = OFF")
-        self.db.conn.execute("PRAGMA synchronous = OFF")
-        # 64 MiB of page cache (the default is 2 MiB): the keys' indexes stay in memory while a
-        # million rows go in, rather than being evicted and read back (42 s to 35 s at 1M events).
-        self.db.conn.execute("PRAGMA cache_size = -65536")
+        self.package = package
+        _declare(package, dest)
+        # Two copies of SQLite (Python's and ADBC's) must never hold one file open at once:
+        # each would take and drop the other's POSIX locks. sqlite-utils' connection is closed.
+        self.conn = adbc.connect(str(dest), autocommit=True)
+        self.cursor = self.conn.cursor()
+        # The file is new and discarded if the build fails: no journal or syncs while it is
+        # filled, and 64 MiB of page cache (the default is 2 MiB), so that the keys' indexes
+        # stay in memory while a million rows go in.
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+            self._run(f"PRAGMA {pragma}")
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
-        """Take table ``name``; write it, and any table that waited for it, when it is its turn."""
-        self.pending[name] = frame
-        while self.order and self.order[0] in self.pending:
-            first = self.order.pop(0)
-            self._write(first, self.pending.pop(first))
+        """Write table ``name``, dates as ISO text (as sqlite-utils writes them), then index it."""
+        rows = frame.with_columns(
+            pl.col(pl.Date).dt.to_string("%Y-%m-%d"),
+            pl.col(pl.Enum, pl.Categorical).cast(pl.String),
+            pl.col(pl.Boolean).cast(pl.Int8),
+        )
+        self._run("BEGIN")
+        self.cursor.adbc_ingest(
+            name, rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="append"
+        )
+        if name in SEARCHABLE:  # FTS5's own rebuild reads the table once, in C
+            self._run(f'INSERT INTO "{name}_fts" ("{name}_fts") VALUES (\'rebuild\')')
+        self._run("COMMIT")
 
     def close(self) -> None:
-        """Compact the file once every table is in (tables the build never handed over stay out)."""
-        self.db.conn.execute("VACUUM")
-        self.db.close()
+        """Close the file: every table is in, or the build failed and the file goes with it."""
+        self.cursor.close()
+        self.conn.close()
 
-    def abandon(self) -> None:
-        """Close the file of a build that failed: it is deleted with the rest of the build."""
-        self.db.close()
+    def _run(self, sql: str) -> None:
+        self.cursor.execute(sql)
+        self.cursor.fetchall()
 
-    def _write(self, name: str, frame: pl.DataFrame) -> None:
-        schema = self.package.resource(name).schema
-        fields = release_fields(schema)
-        table = self.db.table(name)
+
+def _declare(package: Package, dest: Path) -> None:
+    """Every table, empty, with its keys, types and full-text index, in dependency order.
+
+    The search index has no triggers: the database is a snapshot of the release, and a trigger
+    per row would cost seven times the bulk rebuild (``sqlite-utils enable-fts --create-triggers
+    --replace`` adds them to a copy that is to be edited).
+    """
+    import sqlite3
+
+    import sqlite_utils
+
+    db = sqlite_utils.Database(sqlite3.connect(dest))
+    for res in _ordered(package):
+        fields = release_fields(res.schema)
+        table = db.table(res.name)
         table.create(
             {f["name"]: SQL_TYPES.get(f.get("type", "string"), str) for f in fields},
-            pk=_primary_key(schema),
-            foreign_keys=foreign_keys(name, schema),
+            pk=_primary_key(res.schema),
+            foreign_keys=foreign_keys(res.name, res.schema),
             not_null={
-                f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")
+                f["name"] for f in res.schema["fields"] if f.get("constraints", {}).get("required")
             },
         )
-        _insert(self.db.conn, name, frame)
-        if name in SEARCHABLE:
-            table.enable_fts(SEARCHABLE[name], create_triggers=True)
-
-
-def _insert(conn: Any, name: str, frame: pl.DataFrame) -> None:
-    """All rows as tuples in one transaction, dates as ISO text (as sqlite-utils writes them).
-
-    sqlite-utils' ``insert_all`` builds a dict per row and checks each batch: 78 s for the 4.3
-    million rows of a million events. The table was just created from the schema, so plain
-    ``executemany`` is enough. (Making the next rows on a second thread while SQLite inserts
-    measured slower: the two threads pass the GIL back and forth at every row.)
-    """
-    rows = frame.with_columns(pl.col(pl.Date).dt.to_string("%Y-%m-%d")).iter_rows()
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    marks = ", ".join("?" * frame.width)
-    with conn:
-        conn.executemany(f'INSERT INTO "{name}" ({columns}) VALUES ({marks})', rows)
+        if res.name in SEARCHABLE:
+            table.enable_fts(SEARCHABLE[res.name])
+    db.close()
 
 
 def _primary_key(schema: dict[str, Any]) -> str | tuple[str, ...] | None:

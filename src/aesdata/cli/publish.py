@@ -55,6 +55,7 @@ def build(
         needs("matplotlib", "figures (drawn by default; --no-figures skips them)")
     if sqlite:
         needs("sqlite_utils", "--sqlite")
+        needs("adbc_driver_sqlite", "--sqlite")
     _lean_arrow()
     signal.signal(signal.SIGTERM, _stopped)  # a killed build cleans up like an interrupted one
     try:
