@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from aesdata import archive
 from aesdata.checksums import format_sums
 from aesdata.package import Package
 from aesdata.schema import release_fields
@@ -195,5 +194,7 @@ def write_zip(out: Path, dest: Path) -> None:
         build_date(None) if os.environ.get("SOURCE_DATE_EPOCH") else "1980-01-01T00:00:00Z",
         "%Y-%m-%dT%H:%M:%SZ",
     )
+    from aesdata import archive  # ISA-L comes with the build extra
+
     files = [p for p in sorted(out.iterdir()) if p.is_file() and p != dest]
     archive.write_zip(files, dest, dest.stem, stamp)

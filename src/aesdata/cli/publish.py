@@ -53,6 +53,8 @@ def build(
     path = package_path(path, "building")
     if figures:
         needs("matplotlib", "figures (drawn by default; --no-figures skips them)")
+    if archive:
+        needs("isal", "--archive")
     if sqlite:
         needs("sqlite_utils", "--sqlite")
         needs("adbc_driver_sqlite", "--sqlite")
