@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import duckdb
@@ -251,25 +252,55 @@ def test_figures_are_in_the_release_unless_turned_off(mini: Path, tmp_path: Path
 
 @pytest.mark.parametrize("zip64", [False, True], ids=["zip32", "zip64"])
 def test_archive_deflates_in_pieces_and_stores_what_is_compressed(
-    release: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
+    mini: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool
 ) -> None:
-    from aesdata import archive, manifest
+    from aesdata import archive
 
     monkeypatch.setattr(archive, "CHUNK", 1000)  # every member in many pieces
     if zip64:
         monkeypatch.setattr(archive, "ZIP64_AT", 0)  # every member with 64-bit sizes
-    out = tmp_path / "rel"
-    shutil.copytree(release, out)
-    dest = out / "test.zip"
-    manifest.write_zip(out, dest)
+    out = build(mini, tmp_path / "rel", archive=True).path
+    dest = out / f"aesdata-{VERSION}.zip"
     with zipfile.ZipFile(dest) as zf:
         assert zf.testzip() is None
         infos = {Path(i.filename).name: i for i in zf.infolist()}
-        assert sorted(infos) == sorted(p.name for p in release.iterdir())
+        assert sorted(infos) == sorted(set(digest(out)) - {dest.name, "SHA256SUMS"})
         for name, info in infos.items():
-            assert zf.read(info) == (release / name).read_bytes(), name
+            assert zf.read(info) == (out / name).read_bytes(), name
             stored = name.endswith((".parquet", ".png"))
             assert info.compress_type == (zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED)
     if shutil.which("unzip"):
         check = subprocess.run(["unzip", "-tq", str(dest)], capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_a_member_composed_of_kept_files_reuses_their_pieces(tmp_path: Path) -> None:
+    """The bundle is the tables' JSON end to end: it is written from the pieces deflated for them."""
+    import datetime as dt
+
+    from aesdata import archive
+
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text('[{"x":1}]' * 5000)
+    second.write_text("[]")
+    dest = tmp_path / "out.zip"
+    with archive.Archive(dest, "r", dt.datetime(1980, 1, 1)) as zf:
+        zf.add(first, keep=True)
+        zf.add(second, keep=True)
+        zf.compose("both.json", [b'{"a":', first, b',"b":', second, b"}"])
+        assert zf.kept == {}  # each file's pieces used once, then let go
+    with zipfile.ZipFile(dest) as zf:
+        assert zf.namelist() == ["r/a.json", "r/b.json", "r/both.json"]
+        both = b'{"a":' + first.read_bytes() + b',"b":' + second.read_bytes() + b"}"
+        assert zf.read("r/both.json") == both
+        assert zlib.crc32(both) == zf.getinfo("r/both.json").CRC
+
+
+def test_a_failed_build_with_an_archive_leaves_nothing(mini: Path, tmp_path: Path) -> None:
+    from aesdata.release import BuildError
+
+    path = mini / "data" / "claims.csv"  # checked after the tables already in the archive
+    path.write_text(path.read_text(encoding="utf-8").replace(",supports,", ",backs,", 1))
+    with pytest.raises(BuildError):
+        build(mini, tmp_path / "release", archive=True)
+    assert [p.name for p in tmp_path.iterdir()] == [mini.name]  # no release, no staging

@@ -2,7 +2,7 @@
 
 Each file is hashed once (:class:`Digests`), and the same digests feed ``datapackage.json`` and
 ``SHA256SUMS``. Nothing depends on the clock: the build date comes from ``SOURCE_DATE_EPOCH``
-or from the data, and the zip has fixed timestamps and sorted entries.
+or from the data, and the zip has fixed timestamps and its members in a fixed order.
 """
 
 from __future__ import annotations
@@ -109,7 +109,39 @@ def write_descriptor(package: Package, latest: dt.date | None, out: Path, digest
     CSVs are tabular resources with their Table Schemas, so the official validator checks them
     again; Parquet and JSON are ``file`` resources, whose bytes and hash it verifies.
     """
-    digests.prefetch(sorted(p.name for p in out.iterdir()))
+    extras = [
+        (
+            f"{package.name}-{package.version}.json",
+            "bundle",
+            "application/json",
+            "every table and the metadata",
+        ),
+        ("README.md", "card", "text/markdown", "the dataset card"),
+        ("CHANGELOG.md", "changelog", "text/markdown", "changes since the previous release"),
+        ("changelog.json", "changelog-json", "application/json", "the changes, for tools"),
+        (
+            f"{package.name}.db",
+            "sqlite",
+            "application/vnd.sqlite3",
+            "every table as SQLite",
+        ),
+        (
+            "datasette-metadata.json",
+            "datasette-metadata",
+            "application/json",
+            "metadata for Datasette",
+        ),
+    ]
+    extras += [
+        (f"{figure}.{ext}", f"{figure}-{ext}", media, what)
+        for figure, what in FIGURES.items()
+        for ext, media in (("png", "image/png"), ("svg", "image/svg+xml"))
+    ]
+    extras = [extra for extra in extras if (out / extra[0]).is_file()]
+    tables = [
+        f"{res.name}.{ext}" for res in package.resources for ext in ("csv", "parquet", "json")
+    ]
+    digests.prefetch([*tables, *(extra[0] for extra in extras)])  # the archive is not finished
     entry = digests.entry
     resources = []
     for res in package.resources:
@@ -143,38 +175,9 @@ def write_descriptor(package: Package, latest: dt.date | None, out: Path, digest
                 description=f"{res.name} as a JSON array of records",
             ),
         ]
-    extras = [
-        (
-            f"{package.name}-{package.version}.json",
-            "bundle",
-            "application/json",
-            "every table and the metadata",
-        ),
-        ("README.md", "card", "text/markdown", "the dataset card"),
-        ("CHANGELOG.md", "changelog", "text/markdown", "changes since the previous release"),
-        ("changelog.json", "changelog-json", "application/json", "the changes, for tools"),
-        (
-            f"{package.name}.db",
-            "sqlite",
-            "application/vnd.sqlite3",
-            "every table as SQLite",
-        ),
-        (
-            "datasette-metadata.json",
-            "datasette-metadata",
-            "application/json",
-            "metadata for Datasette",
-        ),
-    ]
-    extras += [
-        (f"{figure}.{ext}", f"{figure}-{ext}", media, what)
-        for figure, what in FIGURES.items()
-        for ext, media in (("png", "image/png"), ("svg", "image/svg+xml"))
-    ]
     resources += [
         entry(name, rname, media, type="file", description=what)
         for name, rname, media, what in extras
-        if (out / name).is_file()
     ]
     descriptor = {**package_meta(package), "created": build_date(latest), "resources": resources}
     text = json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n"
@@ -188,13 +191,9 @@ def write_checksums(out: Path, digests: Digests) -> None:
     (out / "SHA256SUMS").write_text(format_sums(sums), encoding="utf-8")
 
 
-def write_zip(out: Path, dest: Path) -> None:
-    """A zip with fixed timestamps and permissions, entries sorted: byte-identical on rebuild."""
-    stamp = dt.datetime.strptime(
+def zip_stamp() -> dt.datetime:
+    """The archive's timestamp: the build date under ``SOURCE_DATE_EPOCH``, else zip's epoch."""
+    return dt.datetime.strptime(
         build_date(None) if os.environ.get("SOURCE_DATE_EPOCH") else "1980-01-01T00:00:00Z",
         "%Y-%m-%dT%H:%M:%SZ",
     )
-    from aesdata import archive  # ISA-L comes with the build extra
-
-    files = [p for p in sorted(out.iterdir()) if p.is_file() and p != dest]
-    archive.write_zip(files, dest, dest.stem, stamp)

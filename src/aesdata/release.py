@@ -105,7 +105,7 @@ def _build(
             destination.swap(staging, out)
     except BaseException:
         if writer is not None:
-            writer.close_database()
+            writer.abandon()
         destination.clear(staging)
         raise
     return files, changelog
@@ -155,7 +155,7 @@ def _finish(
         database.write_metadata(package, out / "datasette-metadata.json")
     manifest.write_descriptor(package, writer.latest, out, writer.digests)
     if extras.archive:
-        say("writing the archive")
-        manifest.write_zip(out, out / f"{package.name}-{package.version}.zip")
+        say("finishing the archive")  # the tables' files went in as they were written
+        writer.finish_archive()
     manifest.write_checksums(out, writer.digests)
     return sorted(p.name for p in out.iterdir())

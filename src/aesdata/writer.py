@@ -16,7 +16,7 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -26,6 +26,9 @@ from aesdata.figures import load_matplotlib
 from aesdata.figures import render as render_figures
 from aesdata.package import Package
 from aesdata.schema import arrow_schema, typed_frame
+
+if TYPE_CHECKING:
+    from aesdata.archive import Archive
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,29 @@ class TableWriter:
         if extras.sqlite:
             dest = out / f"{package.name}.db"
             self.database = self.filler.submit(database.Database, package, dest)
+        # The archive takes each table's files as soon as they are written, so that deflating
+        # them overlaps the next tables rather than following the whole build.
+        self.archiver = ThreadPoolExecutor(max_workers=1)  # takes the tables in order too
+        self.archive: Archive | None = None
+        if extras.archive:
+            from aesdata.archive import Archive  # ISA-L comes with the build extra
+
+            stem = f"{package.name}-{package.version}"
+            self.archive = Archive(out / f"{stem}.zip", stem, manifest.zip_stamp())
 
     def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
         failed = exc[0] is not None
-        for pool in (self.pool, self.in_order, self.flusher, self.drawer, self.filler):
+        for pool in (
+            self.pool,
+            self.in_order,
+            self.archiver,
+            self.flusher,
+            self.drawer,
+            self.filler,
+        ):
             pool.shutdown(wait=True, cancel_futures=failed)  # each feeds the next
         errors = [] if failed else [e for f in self.futures if (e := f.exception())]
         self.bundle.close(complete=not (failed or errors))
@@ -94,6 +113,23 @@ class TableWriter:
         file goes with the rest of the staging directory."""
         if self.database is not None and self.database.exception() is None:
             self.database.result().close()
+
+    def finish_archive(self) -> None:
+        """The bundle, composed from the tables' deflated pieces, then every other file of the
+        release in name order (the checksums, written last, list the archive instead)."""
+        if self.archive is None:
+            return
+        self.archive.compose(self.bundle.path.name, self.bundle.segments)
+        for path in sorted(self.out.iterdir()):
+            if path.is_file() and path.name not in self.archive.names | {self.archive.name}:
+                self.archive.add(path)
+        self.archive.close()
+
+    def abandon(self) -> None:
+        """Let go of the files still open when the build failed: they go with the staging."""
+        self.close_database()
+        if self.archive is not None:
+            self.archive.close(complete=False)
 
     def table(self, table: Any, clean: bool) -> None:
         if not clean:
@@ -126,6 +162,10 @@ class TableWriter:
         ]
         self.futures += writers
         self.futures.append(self.in_order.submit(self._bundle, name, writers[1], as_json))
+        if self.archive is not None:
+            self.futures.append(
+                self.in_order.submit(self._archive, writers, [csv, as_json, parquet])
+            )
         self.writing.append((writers, typed.height))
         self.in_flight += typed.height
 
@@ -148,6 +188,14 @@ class TableWriter:
         self.bundle.append(name, part)
         self._flush(part)
         self._flush(self.bundle.path)
+
+    def _archive(self, written: list[Future[Any]], paths: list[Path]) -> None:
+        """A table's files into the archive, its JSON's pieces kept for the bundle."""
+        assert self.archive is not None
+        for future in written:
+            future.result()
+        for path in sorted(paths):
+            self.archive.add(path, keep=path.suffix == ".json")
 
     def _flush(self, path: Path) -> None:
         """Put a finished file on disk in the background (see :func:`aesdata.destination.durable`)."""
@@ -200,27 +248,35 @@ class Bundle:
     Each table's JSON is read back once, while the page cache still holds it, and the same bytes
     are hashed for the table's file, hashed for the bundle and appended to it. So the bundle, as
     big as all the JSON together, is never read again to be hashed, and its assembly overlaps the
-    reading of the next tables instead of following them.
+    reading of the next tables instead of following them. ``segments`` says what it is made
+    of, texts and the tables' files in order, so that the archive can compose it from the
+    pieces it deflated for those files.
     """
 
     def __init__(self, package: Package, out: Path, digests: manifest.Digests) -> None:
         self.path = out / f"{package.name}-{package.version}.json"
-        self.digests, self.hash, self.size, self.parts = digests, hashlib.sha256(), 0, 0
+        self.digests, self.hash, self.size = digests, hashlib.sha256(), 0
+        self.segments: list[bytes | Path] = []
         self.fh = self.path.open("wb")
         head = json.dumps(manifest.package_meta(package), ensure_ascii=False, sort_keys=True)
-        self._write(f'{{"package":{head},"tables":{{'.encode())
+        self._text(f'{{"package":{head},"tables":{{')
 
     def append(self, table: str, part: Path) -> None:
-        self._write((("," if self.parts else "") + json.dumps(table) + ":").encode())
+        self._text(("," if len(self.segments) > 1 else "") + json.dumps(table) + ":")
         self.digests.record(part.name, *manifest.copy_digest(part, self._write))
-        self.parts += 1
+        self.segments.append(part)
 
     def close(self, complete: bool) -> None:
         """Close the file; a complete bundle gets its ending and its digest."""
         if complete:
-            self._write(b"}}\n")
+            self._text("}}\n")
             self.digests.record(self.path.name, self.size, self.hash.hexdigest())
         self.fh.close()
+
+    def _text(self, text: str) -> None:
+        data = text.encode()
+        self.segments.append(data)
+        self._write(data)
 
     def _write(self, data: bytes | memoryview) -> None:
         self.hash.update(data)
