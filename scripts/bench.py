@@ -6,11 +6,12 @@ For each size it writes a synthetic package (scripts/synth.py), then runs, inter
 ``--runs`` times each, in an order that turns from run to run (``--blocks``: each tool
 ``--runs`` times in a row instead): the floor (pyarrow reads every CSV and writes zstd
 Parquet), ``aesdata validate``, ``aesdata build`` as it comes (figures included) and with
-``--no-figures``, the figures alone (``render`` timed inside its process, on tables read
-from a release built beforehand, untimed), and ``aesdata validate`` on the same package with
-one error injected per rule (``synth.py --inject-errors``; before timing, the bench stops unless
-every injected error is reported at its file, line and rule); and ``--slow-runs`` times each the optional outputs
-(``--archive``, ``--sqlite``) and the official ``frictionless validate``. It reports the median
+``--no-figures``, with each optional output (``--archive``, ``--sqlite``), the figures alone
+(``render`` timed inside its process, on tables read from a release built beforehand,
+untimed), and ``aesdata validate`` on the same package with one error injected per rule
+(``synth.py --inject-errors``; before timing, the bench stops unless every injected error is
+reported at its file, line and rule); and ``--slow-runs`` times the official ``frictionless
+validate``. It reports the median
 wall time and its ratio to the floor's median, the best time and its ratio to the floor's best
 (the least disturbed runs), and the peak resident memory of each process (from ``wait4``),
 against the size of the CSVs; then the largest figure files. Each build writes a new release
@@ -76,7 +77,7 @@ def fresh(cmd: list[str]) -> None:
         os.sync()
 
 
-SLOW = ("frictionless", "aesdata build --archive", "aesdata build --sqlite")
+SLOW = ("frictionless",)
 FIGURES_ONLY = "figures alone (render, in-process)"
 
 

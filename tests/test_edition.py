@@ -97,3 +97,25 @@ def test_a_missing_extra_is_named(mini: Path, tmp_path: Path, monkeypatch) -> No
             "need matplotlib, which is not installed: pip install 'aesdata[build]'" in result.output
         )
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize(
+    ("module", "option"),
+    [("isal", "--archive"), ("adbc_driver_sqlite", "--sqlite"), ("sqlite_utils", "--sqlite")],
+)
+def test_an_output_whose_module_is_missing_names_the_extra(
+    mini: Path, tmp_path: Path, monkeypatch, module: str, option: str
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == module else real(name, *a)
+    )
+    args = ["build", str(mini), "--out", str(tmp_path / "r"), "--no-figures", option]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert f"{option} need {module}, which is not installed: pip install 'aesdata[build]'" in (
+        result.output
+    )
+    assert not (tmp_path / "r").exists()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import struct
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -37,7 +36,8 @@ from isal import isal_zlib
 CHUNK = 4 << 20  # 4 MiB: a piece loses only deflate's 32 KiB of history at its start
 LEVEL = 1  # ISA-L's levels are 0 to 3; 1 packs as tightly as zlib's 1 at a quarter of the CPU
 STORED = frozenset({".parquet", ".png", ".zip", ".gz", ".zst"})  # compressed already
-FINAL = zlib.compressobj(LEVEL, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)  # an empty last block
+# An empty final block: it closes a member's pieces, none of which is final.
+FINAL = isal_zlib.compressobj(LEVEL, isal_zlib.DEFLATED, -15).flush(isal_zlib.Z_FINISH)
 MAX32, MAX16 = 0xFFFFFFFF, 0xFFFF
 ZIP64_AT = 0xFFFFFFFF - (1 << 20)  # a member this big may, with its overhead, need 64-bit sizes
 
@@ -103,7 +103,7 @@ class Archive:
         self._end(entry, packed.crc)
 
     def compose(self, name: str, segments: list[bytes | Path]) -> None:
-        """A member whose bytes are ``segments`` end to end: texts, and files added with ``keep``."""
+        """A member made of ``segments`` end to end: texts, and files added with ``keep``."""
         parts = [self.kept.pop(s) if isinstance(s, Path) else _packed(s) for s in segments]
         entry = self._start(name, sum(p.size for p in parts), 8)
         for part in parts:

@@ -1,10 +1,10 @@
 """The tables of a release, written as they pass their checks: Parquet, JSON, CSV, the JSON
 bundle, and the figures' and the database's share of them.
 
-The build hands each table over as soon as its own checks pass, while the next one is read. The
-writers run on threads (polars, zlib, SQLite and the disk let go of the GIL), so reading,
-checking and writing overlap on every core; a bounded number of rows waits on its writers at
-any time, so memory holds a part of the data rather than all of it.
+The build hands each table over as soon as its own checks pass, while the next one is read.
+The writers run on threads (polars, ISA-L, SQLite, hashlib and the disk let go of the GIL), so
+reading, checking and writing overlap on every core; a bounded number of rows waits on its
+writers at any time, so memory holds a part of the data rather than all of it.
 """
 
 from __future__ import annotations
