@@ -274,6 +274,20 @@ def test_archive_deflates_in_pieces_and_stores_what_is_compressed(
         assert check.returncode == 0, check.stdout + check.stderr
 
 
+def test_archive_with_the_database_holds_every_file_in_a_fixed_order(
+    mini: Path, tmp_path: Path
+) -> None:
+    """Tables first, as they were written; then the bundle; then the rest, database included."""
+    out = build(mini, tmp_path / "r", archive=True, sqlite=True).path
+    with zipfile.ZipFile(out / f"aesdata-{VERSION}.zip") as zf:
+        names = [Path(n).name for n in zf.namelist()]
+        assert zf.read(f"aesdata-{VERSION}/aesdata.db") == (out / "aesdata.db").read_bytes()
+    tables = [f"{t}.{ext}" for t in TABLES for ext in ("csv", "json", "parquet")]
+    rest = sorted(set(digest(out)) - {*tables, f"aesdata-{VERSION}.json", f"aesdata-{VERSION}.zip"})
+    assert names == [*tables, f"aesdata-{VERSION}.json", *(n for n in rest if n != "SHA256SUMS")]
+    assert {"aesdata.db", "datasette-metadata.json"} <= set(names)
+
+
 def test_a_member_composed_of_kept_files_reuses_their_pieces(tmp_path: Path) -> None:
     """The bundle is the tables' JSON end to end: it is written from the pieces deflated for them."""
     import datetime as dt
