@@ -85,7 +85,9 @@ def test_a_build_that_fails_leaves_no_database(mini: Path, tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == [mini.name]  # no release, no staging
 
 
-@pytest.mark.parametrize("table", ["entities", "events", "citations", "relations", "claims"])
+@pytest.mark.parametrize(
+    "table", ["entities", "events", "citations", "event_actors", "relations", "claims"]
+)
 def test_every_cell_round_trips_through_sqlite(sqlite_release: Path, table: str) -> None:
     from aesdata.schema import TRUE_VALUES
 

@@ -121,8 +121,8 @@ class Archive:
     def _start(self, name: str, size: int, method: int) -> Entry:
         """The member's local header, with its sizes still unknown."""
         self.names.add(name)
-        entry = Entry(f"{self.root}/{name}".encode(), method, 0, size, 0, self.fh.tell(), False)
-        entry.zip64 = size >= ZIP64_AT
+        at, zip64 = self.fh.tell(), size >= ZIP64_AT
+        entry = Entry(f"{self.root}/{name}".encode(), method, 0, size, 0, at, zip64)
         self.fh.write(_local_header(entry, self.when))
         return entry
 
