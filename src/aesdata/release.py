@@ -19,6 +19,7 @@ import polars as pl
 from aesdata import card, changes, database, destination, manifest
 from aesdata.check import Progress, validate_package
 from aesdata.compare import Comparison
+from aesdata.figures import PICTURES
 from aesdata.figures import render as render_figures
 from aesdata.package import Package, open_package
 from aesdata.report import Report, ReportedError
@@ -146,9 +147,10 @@ def _finish(
     (out / "README.md").write_text(
         card.render(package, writer.heights, writer.coverage, comparison), encoding="utf-8"
     )
-    if extras.figures and not writer.drawing:  # a figure table was missing: drawn here, as it can
+    rest = [name for name in PICTURES if name not in writer.drawn]
+    if extras.figures and rest:  # a figure's table was missing: drawn here, as it can be
         say("drawing the figures")
-        render_figures(writer.kept, out, note=f"Source: {package.name} v{package.version}")
+        render_figures(writer.kept, out, note=writer.note, pictures=rest)
     if extras.sqlite:
         say("finishing the SQLite database")  # filled as the tables came
         writer.close_database()

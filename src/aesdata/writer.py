@@ -22,7 +22,7 @@ import polars as pl
 
 from aesdata import card, database, destination, manifest
 from aesdata.figures import COLUMNS as FIGURE_COLUMNS
-from aesdata.figures import load_matplotlib
+from aesdata.figures import drawable, load_matplotlib
 from aesdata.figures import render as render_figures
 from aesdata.package import Package
 from aesdata.schema import arrow_schema, typed_frame
@@ -64,11 +64,12 @@ class TableWriter:
         self.futures: list[Future[Any]] = []
         self.writing: list[tuple[list[Future[Any]], int]] = []
         self.in_flight = 0
-        # The figures are drawn on a thread of their own as soon as their tables are in, while
-        # the last tables are checked and written: matplotlib holds the GIL, polars and the
-        # writers mostly do not. matplotlib is imported there meanwhile.
+        # Each figure is drawn on the drawing thread as soon as its tables are in (the map
+        # after the events), while the next tables are checked and written: matplotlib holds the
+        # GIL, polars and the writers mostly do not. matplotlib is imported there meanwhile.
         self.drawer = ThreadPoolExecutor(max_workers=1)
-        self.drawing = False
+        self.drawn: set[str] = set()
+        self.note = f"Source: {package.name} v{package.version}"
         if extras.figures:
             self.futures.append(self.drawer.submit(load_matplotlib))
         # The database fills on a thread of its own too, each table as soon as it is typed:
@@ -143,11 +144,13 @@ class TableWriter:
             self.futures.append(self.filler.submit(self._fill, name, typed))
         if self.extras.figures and name in FIGURE_COLUMNS:  # only the columns they read
             self.kept[name] = typed.select(FIGURE_COLUMNS[name])
-        if self.extras.figures and not self.drawing and set(FIGURE_COLUMNS) <= set(self.kept):
-            self.drawing = True
-            note = f"Source: {self.package.name} v{self.package.version}"
+        ready = [p for p in drawable(self.kept) if p not in self.drawn]
+        if self.extras.figures and ready:
+            self.drawn.update(ready)
             self.futures.append(
-                self.drawer.submit(render_figures, dict(self.kept), self.out, note=note)
+                self.drawer.submit(
+                    render_figures, dict(self.kept), self.out, note=self.note, pictures=ready
+                )
             )
         # Tables are written while the next ones are read, up to a budget of rows in flight:
         # past it the oldest writers finish first, so memory holds a bounded part of the data.

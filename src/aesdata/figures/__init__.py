@@ -13,6 +13,7 @@ aesdata.figures`` stays as light as the rest of the package.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -71,13 +72,21 @@ __all__ = [
     "PICTURES",
     "SIZES",
     "FigureTooLarge",
+    "drawable",
     "load_matplotlib",
     "render",
 ]
 
 
-def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
-    """Write every figure as PNG and SVG into ``out``; return the file names, sorted.
+def render(
+    frames: Frames,
+    out: Path,
+    *,
+    note: str | None = None,
+    pictures: Collection[str] | None = None,
+) -> list[str]:
+    """Write every figure (or those named in ``pictures``) as PNG and SVG into ``out``; return
+    the file names, sorted.
 
     ``frames`` are the typed release tables (events, entities, relations, tolls; only the
     :data:`COLUMNS` are read). ``note`` is printed in each figure's top-right corner; by default
@@ -85,6 +94,7 @@ def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
     """
     import matplotlib
 
+    chosen = {n: m for n, m in PICTURES.items() if pictures is None or n in pictures}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     note = _default_note() if note is None else note
@@ -92,15 +102,21 @@ def render(frames: Frames, out: Path, *, note: str | None = None) -> list[str]:
     with matplotlib.rc_context(STYLE), ThreadPoolExecutor(max_workers=1) as pool:
         # polars reduces the tables on the pool (it lets go of the GIL) while matplotlib's
         # modules load here (which holds it): the two overlap on two cores.
-        reduced = pool.submit(lambda: {n: m.prepare(frames) for n, m in PICTURES.items()})
+        reduced = pool.submit(lambda: {n: m.prepare(frames) for n, m in chosen.items()})
         load_matplotlib()
         plans = reduced.result()
-        for name, module in PICTURES.items():
+        for name, module in chosen.items():
             fig = figure(module.SIZE)
             title = module.draw(fig, plans[name])
             heading(fig.axes[0], title, note)
             written += save(fig, out / name, title, pool)
     return sorted(written)
+
+
+def drawable(tables: Iterable[str]) -> list[str]:
+    """The figures that the tables at hand suffice for: a build draws each as soon as it can."""
+    have = set(tables)
+    return [name for name, module in PICTURES.items() if set(module.TABLES) <= have]
 
 
 def load_matplotlib() -> None:

@@ -38,6 +38,8 @@ MEMBERSHIP = ("member_of", "founding_member_of")
 CLIP = dt.date(2010, 1, 1)
 HATCHED: dict[str, Any] = {"facecolor": "none", "edgecolor": INK, "hatch": "////", "lw": 0.6}
 SIZE = (11.0, 6.5)
+#: The tables ``prepare`` reads: the memberships, their names, and where open spans stop.
+TABLES = ("relations", "entities", "events")
 MARGINS = {"left": 1.5, "right": 0.2, "top": 0.35, "bottom": 0.85}
 STATE_AT = 0.22  # inches from the left edge: where the states' names are centred
 

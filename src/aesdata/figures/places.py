@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SIZE = (11.0, 6.9)
+#: The tables ``prepare`` reads: the events' places, and the places' coordinates.
+TABLES = ("events", "entities")
 MARGINS = {"left": 0.75, "right": 0.2, "top": 0.35, "bottom": 0.6}
 MAX_AREA = 900.0  # pt²: the biggest marker, so one busy place cannot cover a country
 CELLS_MAX_AREA = 200.0  # pt²: over the cells, markers stay small enough to let them show

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SIZE = (12.0, 6.5)
+#: The tables ``prepare`` reads: the events, and the relations for where open spans stop.
+TABLES = ("events", "relations")
 MARGINS = {"left": 2.05, "right": 0.25, "top": 0.35, "bottom": 1.05}  # inches
 BAND = 2.4  # lane units above the first lane for the milestone labels
 MARKER_PT = 6.6  # marker diameter (s=34 pt²)

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 SIZE = (11.0, 7.0)
+#: The tables ``prepare`` reads: the tolls, their events' years and countries, the countries' names.
+TABLES = ("tolls", "events", "entities")
 MARGINS = {"left": 0.9, "right": 0.2, "top": 0.35, "bottom": 1.5}
 COUNTED = ("killed", "wounded", "abducted", "missing", "displaced")
 PANELS = 2  # kinds of count drawn as panels; the others are totalled in the footnote
