@@ -95,6 +95,31 @@ def test_render_writes_eight_valid_files(rendered: Path) -> None:
     assert_valid_files(rendered)
 
 
+@pytest.mark.parametrize("name", list(figures.PICTURES))
+def test_each_figure_needs_only_the_tables_it_declares(
+    name: str, frames: dict[str, pl.DataFrame], rendered: Path, tmp_path: Path
+) -> None:
+    """A build draws each figure once its TABLES are in: drawn from those alone, it is the same."""
+    tables = figures.PICTURES[name].TABLES
+    assert name in figures.drawable(tables)
+    only = {t: frames[t] for t in tables}
+    assert figures.render(only, tmp_path, pictures=[name]) == [f"{name}.png", f"{name}.svg"]
+    for ext in ("png", "svg"):
+        assert (tmp_path / f"{name}.{ext}").read_bytes() == (
+            rendered / f"{name}.{ext}"
+        ).read_bytes()
+
+
+def test_the_map_is_drawn_once_the_events_are_in() -> None:
+    assert figures.drawable(["entities", "event_types", "events"]) == ["map"]
+    assert figures.drawable(["entities", "events", "relations"]) == [
+        "timeline",
+        "map",
+        "memberships",
+    ]
+    assert figures.drawable(figures.COLUMNS) == list(figures.PICTURES)
+
+
 def test_render_is_byte_identical(frames: dict[str, pl.DataFrame], tmp_path: Path) -> None:
     figures.render(frames, tmp_path / "a")
     figures.render(frames, tmp_path / "b")
