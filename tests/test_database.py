@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aesdata.database import SEARCHABLE
 from aesdata.release import build
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -73,6 +74,21 @@ def test_tables_handed_over_in_any_order_keep_their_rows_keys_and_search(
     assert written.execute("pragma integrity_check").fetchall() == [("ok",)]
     found = written.execute("select count(*) from events_fts where events_fts match 'charter'")
     assert found.fetchone()[0] > 0
+    for table in SEARCHABLE:  # the index built beside the rows agrees with them, row by row
+        written.execute(f"insert into {table}_fts({table}_fts, rank) values ('integrity-check', 1)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.db"]  # the index's file is gone
+
+
+def test_the_search_index_is_checked_against_the_rows(sqlite_release: Path, tmp_path: Path) -> None:
+    """FTS5's integrity-check, the one the test above relies on, fails on a row the index
+    does not match."""
+    shutil.copy(sqlite_release / "aesdata.db", tmp_path / "copy.db")
+    db = sqlite3.connect(tmp_path / "copy.db")
+    check = "insert into events_fts(events_fts, rank) values ('integrity-check', 1)"
+    db.execute(check)
+    db.execute("update events set title_en = 'Something else entirely'")  # no trigger
+    with pytest.raises(sqlite3.DatabaseError):
+        db.execute(check)
 
 
 def test_a_build_that_fails_leaves_no_database(mini: Path, tmp_path: Path) -> None:

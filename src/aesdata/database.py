@@ -1,7 +1,7 @@
 """A release as a SQLite database that Datasette serves as a browsable, searchable site.
 
 Every table keeps its primary and foreign keys and typed columns; events get full-text search
-over titles and summaries; ``datasette-metadata.json`` carries titles, descriptions, licence,
+over titles and summaries (entities and citations over their names and titles); ``datasette-metadata.json`` carries titles, descriptions, licence,
 sources and column descriptions from the same schemas, so journalists can browse with no code.
 """
 
@@ -33,54 +33,149 @@ class Database:
     ``executemany`` cost as long as SQLite's own work, and held the GIL the build's other
     threads need. So the database fills on a thread of its own while the next tables are read,
     checked and written, in whatever order they come (SQLite checks no foreign key while filling).
+    The search index is built beside it, on a thread and in a file of its own (see
+    :class:`SearchIndex`), and copied in when the database is closed.
     """
 
     def __init__(self, package: Package, dest: Path) -> None:
-        import adbc_driver_sqlite.dbapi as adbc
-
         _declare(package, dest)
         # Two copies of SQLite (Python's and ADBC's) must never hold one file open at once:
         # each would take and drop the other's POSIX locks. sqlite-utils' connection is closed.
-        self.conn = adbc.connect(str(dest), autocommit=True)
+        self.conn = _connect(dest)
         self.cursor = self.conn.cursor()
-        # The file is new and discarded if the build fails: no journal or syncs while it is
-        # filled, and 64 MiB of page cache (the default is 2 MiB), so that the keys' indexes
-        # stay in memory while a million rows go in.
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
-            self._run(f"PRAGMA {pragma}")
+        self.index = SearchIndex(dest.with_name(f"{dest.name}.search"))
+        self.closed = False
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
-        """Write table ``name``, dates as ISO text (as sqlite-utils writes them), then index it."""
+        """Write table ``name``, dates as ISO text (as sqlite-utils writes them); its search
+        index is built meanwhile, from the same rows."""
         rows = frame.with_columns(
             pl.col(pl.Date).dt.to_string("%Y-%m-%d"),
             pl.col(pl.Enum, pl.Categorical).cast(pl.String),
             pl.col(pl.Boolean).cast(pl.Int8),
         )
-        self._run("BEGIN")
-        self.cursor.adbc_ingest(
-            name, rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="append"
-        )
-        if name in SEARCHABLE:  # FTS5's own rebuild reads the table once, in C
-            self._run(f'INSERT INTO "{name}_fts" ("{name}_fts") VALUES (\'rebuild\')')
-        self._run("COMMIT")
+        if name in SEARCHABLE:
+            self.index.add(name, rows.select(SEARCHABLE[name]))
+        _run(self.cursor, "BEGIN")
+        _ingest(self.cursor, name, rows)
+        _run(self.cursor, "COMMIT")
+
+    def close(self, complete: bool = True) -> None:
+        """Close the file; when every table is in (``complete``), with its search index.
+
+        A failed build closes it without the index: the file goes with the staging directory.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if complete:
+                self.index.copy_into(self.cursor)
+        finally:
+            self.index.close()
+            self.cursor.close()
+            self.conn.close()
+
+
+class SearchIndex:
+    """The full-text indexes, built in a file of their own while the rows go into the database.
+
+    Tokenising the titles and summaries is SQLite's largest job (7 of the 11 s a million events
+    took), and one connection does one job at a time. So each searchable table's text goes, on a
+    thread of its own, into a contentless FTS5 table of the same columns in a second file, with
+    the rowids the rows get in the database (1, 2, ... in the order they go in). FTS5 keeps the
+    same index for a contentless table as for one over external content, so closing copies its
+    shadow tables (the index, the terms and the documents' sizes) into the database's, which
+    ``integrity-check`` confirms against the rows (see the tests).
+    """
+
+    SHADOWS = ("data", "idx", "docsize")
+
+    def __init__(self, path: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path = path
+        self.pool = ThreadPoolExecutor(max_workers=1)  # one connection, used by this thread only
+        self.conn: Any = None
+        self.tables: list[str] = []
+        self.futures: list[Any] = [self.pool.submit(self._open)]
+
+    def add(self, name: str, text: pl.DataFrame) -> None:
+        self.tables.append(name)
+        self.futures.append(self.pool.submit(self._index, name, text))
+
+    def copy_into(self, cursor: Any) -> None:
+        """Wait for every index, then copy them into the database ``cursor`` writes."""
+        for future in self.futures:
+            future.result()
+        self.pool.submit(self._shut).result()
+        path = str(self.path).replace("'", "''")
+        _run(cursor, f"ATTACH DATABASE '{path}' AS search")
+        _run(cursor, "BEGIN")
+        for table in self.tables:
+            for shadow in self.SHADOWS:
+                name = f'"{table}_fts_{shadow}"'
+                _run(cursor, f"DELETE FROM main.{name}")
+                _run(cursor, f"INSERT INTO main.{name} SELECT * FROM search.{name}")
+        _run(cursor, "COMMIT")
+        _run(cursor, "DETACH DATABASE search")
 
     def close(self) -> None:
-        """Close the file: every table is in, or the build failed and the file goes with it."""
-        self.cursor.close()
-        self.conn.close()
+        """Let go of the thread, the connection and the file (unfinished indexes are dropped)."""
+        for future in self.futures:
+            future.cancel()
+        self.pool.submit(self._shut).result()
+        self.pool.shutdown()
+        self.path.unlink(missing_ok=True)
 
-    def _run(self, sql: str) -> None:
-        self.cursor.execute(sql)
-        self.cursor.fetchall()
+    def _open(self) -> None:
+        self.conn = _connect(self.path)
+
+    def _shut(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def _index(self, name: str, text: pl.DataFrame) -> None:
+        with self.conn.cursor() as cursor:
+            columns = ", ".join(f'"{c}"' for c in text.columns)
+            _run(cursor, f"CREATE VIRTUAL TABLE \"{name}_fts\" USING FTS5 ({columns}, content='')")
+            rowids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rowid")
+            _run(cursor, "BEGIN")
+            _ingest(cursor, f"{name}_fts", text.select(rowids, pl.all()))
+            _run(cursor, "COMMIT")
+
+
+def _connect(path: Path) -> Any:
+    """An ADBC connection to a new file, which is discarded if the build fails: no journal or syncs
+    while it is filled, and 64 MiB of page cache (the default is 2 MiB), so that the keys'
+    indexes stay in memory while a million rows go in."""
+    import adbc_driver_sqlite.dbapi as adbc
+
+    conn = adbc.connect(str(path), autocommit=True)
+    with conn.cursor() as cursor:
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+            _run(cursor, f"PRAGMA {pragma}")
+    return conn
+
+
+def _ingest(cursor: Any, table: str, rows: pl.DataFrame) -> None:
+    """Append ``rows`` to ``table`` straight from Arrow (text as views: not copied)."""
+    cursor.adbc_ingest(table, rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="append")
+
+
+def _run(cursor: Any, sql: str) -> None:
+    cursor.execute(sql)
+    cursor.fetchall()
 
 
 def _declare(package: Package, dest: Path) -> None:
     """Every table, empty, with its keys, types and full-text index, in dependency order.
 
     The search index has no triggers: the database is a snapshot of the release, and a trigger
-    per row made a million events take 37.7 s, against 13 s to insert them and then rebuild the
-    index (``sqlite-utils enable-fts --create-triggers --replace`` adds them to a copy that is to
-    be edited).
+    per row made a million events take 37.7 s, against 13 s to insert them and then index them
+    (``sqlite-utils enable-fts --create-triggers --replace`` adds them to a copy that is to be
+    edited). Its shadow tables are filled by :class:`SearchIndex`.
     """
     import sqlite3
 

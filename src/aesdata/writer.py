@@ -108,11 +108,11 @@ class TableWriter:
         if errors:
             raise errors[0]
 
-    def close_database(self) -> None:
-        """Close the database: once every table is in it, or when the build failed and the
-        file goes with the rest of the staging directory."""
+    def close_database(self, complete: bool = True) -> None:
+        """Close the database: once every table is in it (``complete``: its search index goes
+        in too), or when the build failed and the file goes with the rest of the staging."""
         if self.database is not None and self.database.exception() is None:
-            self.database.result().close()
+            self.database.result().close(complete)
 
     def finish_archive(self) -> None:
         """The bundle, composed from the tables' deflated pieces, then every other file of the
@@ -127,7 +127,7 @@ class TableWriter:
 
     def abandon(self) -> None:
         """Let go of the files still open when the build failed: they go with the staging."""
-        self.close_database()
+        self.close_database(complete=False)
         if self.archive is not None:
             self.archive.close(complete=False)
 
