@@ -171,6 +171,57 @@ def test_a_full_or_read_only_disk_is_one_line_and_keeps_the_release(
         subprocess.run(["umount", str(disk)], check=True)
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_under_the_parquet_writer_is_an_os_error(mini: Path) -> None:
+    """polars words it in a ComputeError of its own; the build must see the OSError it is."""
+    import errno
+
+    import polars as pl
+
+    from aesdata.package import open_package
+    from aesdata.writer import write_parquet
+
+    package = open_package(mini)
+    frame = pl.read_parquet(build(mini, mini.parent / "rel", figures=False).path / "events.parquet")
+    with pytest.raises(OSError) as caught:
+        write_parquet(package, "events", frame, Path("/dev/full"))
+    assert (caught.value.errno, caught.value.strerror) == (errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_under_sqlite_is_an_os_error(mini: Path, tmp_path: Path) -> None:
+    """SQLite says "database or disk is full"; the build must see the OSError it is."""
+    import errno
+
+    import polars as pl
+
+    from aesdata.database import Database
+    from aesdata.package import open_package
+
+    events = build(mini, tmp_path / "rel", figures=False).path / "events.parquet"
+    one = pl.read_parquet(events)
+    frame = pl.concat(  # a few MB, more than the disk holds, under IDs of their own
+        one.with_columns(pl.col("event_id") + f"-{copy}") for copy in range(2000)
+    )
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)]).returncode:
+        pytest.skip("tmpfs cannot be mounted here")
+    try:
+        db = Database(open_package(mini), disk / "aesdata.db")
+        try:
+            with pytest.raises(OSError) as caught:
+                db.add("events", frame)
+        finally:
+            db.close(complete=False)
+        assert (caught.value.errno, caught.value.filename) == (
+            errno.ENOSPC,
+            str(disk / "aesdata.db"),
+        )
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
 def fill(path: Path, leave: int) -> None:
     """Fill the file system holding ``path`` up, then give back ``leave`` bytes."""
     with path.open("wb", buffering=0) as fh:

@@ -7,7 +7,11 @@ sources and column descriptions from the same schemas, so journalists can browse
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +42,11 @@ class Database:
     """
 
     def __init__(self, package: Package, dest: Path) -> None:
-        _declare(package, dest)
+        with disk_errors(dest):
+            _declare(package, dest)
         # Two copies of SQLite (Python's and ADBC's) must never hold one file open at once:
         # each would take and drop the other's POSIX locks. sqlite-utils' connection is closed.
+        self.path = dest
         self.conn = _connect(dest)
         self.cursor = self.conn.cursor()
         self.index = SearchIndex(dest.with_name(f"{dest.name}.search"))
@@ -56,9 +62,10 @@ class Database:
         )
         if name in SEARCHABLE:
             self.index.add(name, rows.select(SEARCHABLE[name]))
-        _run(self.cursor, "BEGIN")
-        _ingest(self.cursor, name, rows)
-        _run(self.cursor, "COMMIT")
+        with disk_errors(self.path):
+            _run(self.cursor, "BEGIN")
+            _ingest(self.cursor, name, rows)
+            _run(self.cursor, "COMMIT")
 
     def close(self, complete: bool = True) -> None:
         """Close the file; when every table is in (``complete``), with its search index.
@@ -70,7 +77,8 @@ class Database:
         self.closed = True
         try:
             if complete:
-                self.index.copy_into(self.cursor)
+                with disk_errors(self.path):
+                    self.index.copy_into(self.cursor)
         finally:
             self.index.close()
             self.cursor.close()
@@ -137,7 +145,7 @@ class SearchIndex:
             self.conn = None
 
     def _index(self, name: str, text: pl.DataFrame) -> None:
-        with self.conn.cursor() as cursor:
+        with disk_errors(self.path), self.conn.cursor() as cursor:
             columns = ", ".join(f'"{c}"' for c in text.columns)
             _run(cursor, f"CREATE VIRTUAL TABLE \"{name}_fts\" USING FTS5 ({columns}, content='')")
             rowids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rowid")
@@ -167,6 +175,29 @@ def _ingest(cursor: Any, table: str, rows: pl.DataFrame) -> None:
 def _run(cursor: Any, sql: str) -> None:
     cursor.execute(sql)
     cursor.fetchall()
+
+
+#: How SQLite words a disk that refuses (its result codes' texts), in its errors and ADBC's.
+DISK_ERRORS = {
+    "database or disk is full": errno.ENOSPC,
+    "attempt to write a readonly database": errno.EROFS,
+    "disk I/O error": errno.EIO,
+}
+
+
+@contextlib.contextmanager
+def disk_errors(path: Path) -> Iterator[None]:
+    """Raise SQLite's word for a full or read-only disk as the ``OSError`` it is, so that the
+    build reports it like any other (one line, nothing replaced), not as a bug."""
+    try:
+        yield
+    except OSError:
+        raise
+    except Exception as exc:
+        code = next((c for text, c in DISK_ERRORS.items() if text in str(exc)), None)
+        if code is None:
+            raise
+        raise OSError(code, os.strerror(code), str(path)) from exc
 
 
 def _declare(package: Package, dest: Path) -> None:
