@@ -1,8 +1,9 @@
 """A release as a SQLite database that Datasette serves as a browsable, searchable site.
 
 Every table keeps its primary and foreign keys and typed columns; events get full-text search
-over titles and summaries (entities and citations over their names and titles); ``datasette-metadata.json`` carries titles, descriptions, licence,
-sources and column descriptions from the same schemas, so journalists can browse with no code.
+over titles and summaries (entities and citations over their names and titles);
+``datasette-metadata.json`` carries titles, descriptions, licence, sources and column
+descriptions from the same schemas, so journalists can browse with no code.
 """
 
 from __future__ import annotations
