@@ -8,10 +8,10 @@ For each size it writes a synthetic package (scripts/synth.py), then runs, inter
 Parquet), ``aesdata validate``, ``aesdata build`` as it comes (figures included) and with
 ``--no-figures``, with each optional output (``--archive``, ``--sqlite``), the figures alone
 (``render`` timed inside its process, on tables read from a release built beforehand,
-untimed; all four, and the three issue 14 set its goal for), and ``aesdata validate`` on the same package with one error injected per rule
-(``synth.py --inject-errors``; before timing, the bench stops unless every injected error is
-reported at its file, line and rule); and ``--slow-runs`` times the official ``frictionless
-validate``. It reports the median
+untimed; all four, and the three issue 14 set its goal for), and ``aesdata validate`` on the
+same package with one error injected per rule (``synth.py --inject-errors``; before timing,
+the bench stops unless every injected error is reported at its file, line and rule); and
+``--slow-runs`` times the official ``frictionless validate``. It reports the median
 wall time and its ratio to the floor's median, the best time and its ratio to the floor's best
 (the least disturbed runs), and the peak resident memory of each process (from ``wait4``),
 against the size of the CSVs; then the largest figure files. Each build writes a new release

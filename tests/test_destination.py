@@ -172,7 +172,7 @@ def test_a_full_or_read_only_disk_is_one_line_and_keeps_the_release(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_a_full_disk_under_the_parquet_writer_is_an_os_error(mini: Path) -> None:
+def test_a_full_disk_under_the_parquet_writer_is_an_os_error(mini: Path, tmp_path: Path) -> None:
     """polars words it in a ComputeError of its own; the build must see the OSError it is."""
     import errno
 
@@ -182,7 +182,7 @@ def test_a_full_disk_under_the_parquet_writer_is_an_os_error(mini: Path) -> None
     from aesdata.writer import write_parquet
 
     package = open_package(mini)
-    frame = pl.read_parquet(build(mini, mini.parent / "rel", figures=False).path / "events.parquet")
+    frame = pl.read_parquet(build(mini, tmp_path / "rel", figures=False).path / "events.parquet")
     with pytest.raises(OSError) as caught:
         write_parquet(package, "events", frame, Path("/dev/full"))
     assert (caught.value.errno, caught.value.strerror) == (errno.ENOSPC, os.strerror(errno.ENOSPC))
