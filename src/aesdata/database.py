@@ -64,9 +64,7 @@ class Database:
         if name in SEARCHABLE:
             self.index.add(name, rows.select(SEARCHABLE[name]))
         with disk_errors(self.path):
-            _run(self.cursor, "BEGIN")
             _ingest(self.cursor, name, rows)
-            _run(self.cursor, "COMMIT")
 
     def close(self, complete: bool = True) -> None:
         """Close the file; when every table is in (``complete``), with its search index.
@@ -150,9 +148,7 @@ class SearchIndex:
             columns = ", ".join(f'"{c}"' for c in text.columns)
             _run(cursor, f"CREATE VIRTUAL TABLE \"{name}_fts\" USING FTS5 ({columns}, content='')")
             rowids = pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("rowid")
-            _run(cursor, "BEGIN")
             _ingest(cursor, f"{name}_fts", text.select(rowids, pl.all()))
-            _run(cursor, "COMMIT")
 
 
 def _connect(path: Path) -> Any:
@@ -169,8 +165,11 @@ def _connect(path: Path) -> Any:
 
 
 def _ingest(cursor: Any, table: str, rows: pl.DataFrame) -> None:
-    """Append ``rows`` to ``table`` straight from Arrow (text as views: not copied)."""
+    """Append ``rows`` to ``table`` straight from Arrow (text as views: not copied), in one
+    transaction."""
+    _run(cursor, "BEGIN")
     cursor.adbc_ingest(table, rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="append")
+    _run(cursor, "COMMIT")
 
 
 def _run(cursor: Any, sql: str) -> None:
