@@ -86,6 +86,8 @@ def draw_countries(ax: Axes) -> None:
     """AES states in sand, named neighbours in grey, the rest faint, and their names.
 
     Each country is one patch however many rings it has, so the SVG holds a path per country.
+    The patches are added as plain artists: ``add_patch`` would also widen the data limits to
+    each outline (a tenth of the map's drawing), which the fixed extent makes pointless.
     """
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path
@@ -97,7 +99,8 @@ def draw_countries(ax: Axes) -> None:
         path = Path.make_compound_path(
             *(Path(ring, closed=True) for ring in rings(feature["geometry"]))
         )
-        ax.add_patch(PathPatch(path, facecolor=face, edgecolor="#8a8a8a", lw=1.0 if aes else 0.5))
+        outline = PathPatch(path, facecolor=face, edgecolor="#8a8a8a", lw=1.0 if aes else 0.5)
+        ax.add_artist(outline)
     for x, y, text, aes in country_names():
         style = AES_TEXT if aes else NEIGHBOUR_TEXT
         ax.text(x, y, text, ha="center", va="center", linespacing=1.0, zorder=2, **style)
