@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from aesdata.check import validate
 from aesdata.cli import main
-from aesdata.rules import RULES
+from aesdata.ruleids import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 
